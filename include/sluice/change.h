@@ -100,6 +100,10 @@ struct sl_table_schema {
     uint32_t version;
     uint32_t ncolumns;
     struct sl_column *columns;
+    /* JSON fragments prepared once by sl_change_json_prepare (owned; NULL until then) */
+    char *json_names;         /* ,"schema":"..","table":".." */
+    char **json_keys;         /* per column: "name": */
+    uint32_t *json_key_lens;
 };
 
 /* Caller owns the result; NULL on OOM. */
@@ -177,6 +181,13 @@ struct sl_change_sink {
 /* Appends a JSON string literal (quotes and escapes) of bytes; invalid UTF-8 is
  * escaped as \ufffd so the output is always valid JSON. */
 int sl_json_append_string(struct sl_buf *out, const char *bytes, size_t len);
+
+/*
+ * Escapes the table's names and column keys once so change lines only copy
+ * them. Optional: writers fall back to escaping per line. Call again after
+ * changing the schema's names.
+ */
+int sl_change_json_prepare(struct sl_table_schema *table);
 
 /* Appends the schema line (with trailing newline) for a table. */
 int sl_change_json_schema(struct sl_buf *out, const struct sl_table_schema *table);

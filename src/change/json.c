@@ -35,73 +35,81 @@ static size_t utf8_sequence_length(const unsigned char *s, size_t n)
     return 0;
 }
 
-int sl_json_append_string(struct sl_buf *out, const char *bytes, size_t len)
+/*
+ * Writes bytes as a JSON string literal at p, which must have room for
+ * 6 * len + 2 bytes; returns the end. Invalid UTF-8 becomes \ufffd.
+ */
+static char *escape_into(char *p, const char *bytes, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)bytes;
-    size_t i = 0, run = 0;
-    int rc;
+    size_t i = 0;
 
-    /* worst case 6 bytes per input byte + quotes */
-    if (len > (SIZE_MAX - 2) / 6)
-        return SL_ELIMIT;
-    rc = sl_buf_reserve(out, len + 2);
-    if (rc != SL_OK)
-        return rc;
-    out->data[out->len++] = '"';
+    *p++ = '"';
     while (i < len) {
-        unsigned char c = s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            i++;
+        /* copy the plain ASCII run in one go */
+        size_t run = i;
+        while (run < len && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
             run++;
-            continue;
+        if (run > i) {
+            memcpy(p, s + i, run - i);
+            p += run - i;
+            i = run;
+            if (i == len)
+                break;
         }
-        if (run > 0) {
-            rc = sl_buf_append(out, s + i - run, run);
-            if (rc != SL_OK)
-                return rc;
-            run = 0;
-        }
+        unsigned char c = s[i];
         if (c >= 0x80) {
             size_t seq = utf8_sequence_length(s + i, len - i);
             if (seq == 0) {
-                rc = sl_buf_append(out, "\\ufffd", 6);
+                memcpy(p, "\\ufffd", 6);
+                p += 6;
                 i++;
             } else {
-                rc = sl_buf_append(out, s + i, seq);
+                memcpy(p, s + i, seq);
+                p += seq;
                 i += seq;
             }
-        } else {
-            char esc[6] = {'\\', 0, 0, 0, 0, 0};
-            size_t esc_len = 2;
-            switch (c) {
-            case '"': esc[1] = '"'; break;
-            case '\\': esc[1] = '\\'; break;
-            case '\n': esc[1] = 'n'; break;
-            case '\r': esc[1] = 'r'; break;
-            case '\t': esc[1] = 't'; break;
-            case '\b': esc[1] = 'b'; break;
-            case '\f': esc[1] = 'f'; break;
-            default:
-                esc[1] = 'u';
-                esc[2] = '0';
-                esc[3] = '0';
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 15];
-                esc_len = 6;
-            }
-            rc = sl_buf_append(out, esc, esc_len);
-            i++;
+            continue;
         }
-        if (rc != SL_OK)
-            return rc;
+        *p++ = '\\';
+        switch (c) {
+        case '"': *p++ = '"'; break;
+        case '\\': *p++ = '\\'; break;
+        case '\n': *p++ = 'n'; break;
+        case '\r': *p++ = 'r'; break;
+        case '\t': *p++ = 't'; break;
+        case '\b': *p++ = 'b'; break;
+        case '\f': *p++ = 'f'; break;
+        default:
+            *p++ = 'u';
+            *p++ = '0';
+            *p++ = '0';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
+        }
+        i++;
     }
-    if (run > 0) {
-        rc = sl_buf_append(out, s + len - run, run);
-        if (rc != SL_OK)
-            return rc;
-    }
-    return sl_buf_putc(out, '"');
+    *p++ = '"';
+    return p;
+}
+
+/* Room escape_into may need for len bytes, or 0 when that overflows. */
+static size_t escaped_max(size_t len)
+{
+    return len > (SIZE_MAX - 8) / 6 ? 0 : len * 6 + 2;
+}
+
+int sl_json_append_string(struct sl_buf *out, const char *bytes, size_t len)
+{
+    size_t need = escaped_max(len);
+    int rc = need ? sl_buf_reserve(out, need) : SL_ELIMIT;
+    if (rc != SL_OK)
+        return rc;
+    char *end = escape_into(out->data + out->len, bytes, len);
+    out->len = (size_t)(end - out->data);
+    out->data[out->len] = '\0';
+    return SL_OK;
 }
 
 /* True when text is a JSON number (RFC 8259 grammar). */
@@ -141,61 +149,89 @@ static bool is_json_number(const char *t, size_t n)
     return i == n;
 }
 
-static int append_value(struct sl_buf *out, const struct sl_column *column,
-                        const struct sl_value *value)
+/* Writes one value at p (room reserved by the caller); returns the end. */
+static char *put_value(char *p, const struct sl_column *column, const struct sl_value *value)
 {
     switch (value->kind) {
     case SL_VALUE_NULL:
     case SL_VALUE_ABSENT:
-        return sl_buf_append(out, "null", 4);
+        memcpy(p, "null", 4);
+        return p + 4;
     case SL_VALUE_UNCHANGED_TOAST:
-        return sl_buf_append_str(out, "{\"unchanged_toast\":true}");
+        memcpy(p, "{\"unchanged_toast\":true}", 24);
+        return p + 24;
     case SL_VALUE_TEXT:
         break;
     }
     if (column->type_class == SL_TYPE_BOOL && value->len == 1) {
-        if (value->text[0] == 't')
-            return sl_buf_append(out, "true", 4);
-        if (value->text[0] == 'f')
-            return sl_buf_append(out, "false", 5);
+        if (value->text[0] == 't') {
+            memcpy(p, "true", 4);
+            return p + 4;
+        }
+        if (value->text[0] == 'f') {
+            memcpy(p, "false", 5);
+            return p + 5;
+        }
     }
     if (sl_type_class_is_json_literal(column->type_class) && column->type_class != SL_TYPE_BOOL &&
-        is_json_number(value->text, value->len))
-        return sl_buf_append(out, value->text, value->len);
+        is_json_number(value->text, value->len)) {
+        memcpy(p, value->text, value->len);
+        return p + value->len;
+    }
     /* text types, and non-finite floats ("NaN", "Infinity") as strings */
-    return sl_json_append_string(out, value->text, value->len);
+    return escape_into(p, value->text, value->len);
 }
 
+/* Reserves room for the whole row once, then writes it without further checks. */
 static int append_row(struct sl_buf *out, const struct sl_table_schema *table,
                       const struct sl_value *row)
 {
-    int rc;
+    size_t need = 2;
     bool first = true;
+    char *p;
+    int rc;
 
     if (row == NULL)
         return sl_buf_append(out, "null", 4);
-    rc = sl_buf_putc(out, '{');
-    for (uint32_t i = 0; i < table->ncolumns && rc == SL_OK; i++) {
+    for (uint32_t i = 0; i < table->ncolumns; i++) {
+        size_t name = table->json_keys ? table->json_key_lens[i]
+                                       : escaped_max(strlen(table->columns[i].name));
+        size_t value = escaped_max(row[i].len);
+        if (name == 0 || value == 0 || need > SIZE_MAX / 2 - name - value - 32)
+            return SL_ELIMIT;
+        need += name + value + 32; /* separators and the longest literal */
+    }
+    rc = sl_buf_reserve(out, need);
+    if (rc != SL_OK)
+        return rc;
+    p = out->data + out->len;
+    *p++ = '{';
+    for (uint32_t i = 0; i < table->ncolumns; i++) {
         const struct sl_column *column = &table->columns[i];
         if (row[i].kind == SL_VALUE_ABSENT)
             continue;
         if (!first)
-            rc = sl_buf_putc(out, ',');
+            *p++ = ',';
         first = false;
-        if (rc == SL_OK)
-            rc = sl_json_append_string(out, column->name, strlen(column->name));
-        if (rc == SL_OK)
-            rc = sl_buf_putc(out, ':');
-        if (rc == SL_OK)
-            rc = append_value(out, column, &row[i]);
+        if (table->json_keys != NULL) {
+            memcpy(p, table->json_keys[i], table->json_key_lens[i]);
+            p += table->json_key_lens[i];
+        } else {
+            p = escape_into(p, column->name, strlen(column->name));
+            *p++ = ':';
+        }
+        p = put_value(p, column, &row[i]);
     }
-    if (rc == SL_OK)
-        rc = sl_buf_putc(out, '}');
-    return rc;
+    *p++ = '}';
+    out->len = (size_t)(p - out->data);
+    out->data[out->len] = '\0';
+    return SL_OK;
 }
 
 static int append_table_names(struct sl_buf *out, const struct sl_table_schema *table)
 {
+    if (table->json_names != NULL)
+        return sl_buf_append_str(out, table->json_names);
     int rc = sl_buf_append_str(out, ",\"schema\":");
     if (rc == SL_OK)
         rc = sl_json_append_string(out, table->schema_name, strlen(table->schema_name));
@@ -204,6 +240,53 @@ static int append_table_names(struct sl_buf *out, const struct sl_table_schema *
     if (rc == SL_OK)
         rc = sl_json_append_string(out, table->table_name, strlen(table->table_name));
     return rc;
+}
+
+int sl_change_json_prepare(struct sl_table_schema *table)
+{
+    struct sl_buf buf;
+    char **keys = NULL;
+    uint32_t *lens = NULL;
+    const struct sl_table_schema plain = {.schema_name = table->schema_name,
+                                          .table_name = table->table_name};
+    int rc;
+
+    sl_buf_init(&buf, 1 << 20);
+    rc = append_table_names(&buf, &plain);
+    keys = sl_calloc(table->ncolumns, sizeof(*keys));
+    lens = sl_calloc(table->ncolumns, sizeof(*lens));
+    if (keys == NULL || lens == NULL)
+        rc = SL_ENOMEM;
+    for (uint32_t i = 0; i < table->ncolumns && rc == SL_OK; i++) {
+        struct sl_buf key;
+        sl_buf_init(&key, 1 << 20);
+        rc = sl_json_append_string(&key, table->columns[i].name, strlen(table->columns[i].name));
+        if (rc == SL_OK)
+            rc = sl_buf_putc(&key, ':');
+        lens[i] = (uint32_t)key.len;
+        keys[i] = rc == SL_OK ? sl_buf_detach(&key) : NULL;
+        sl_buf_free(&key);
+        if (rc == SL_OK && keys[i] == NULL)
+            rc = SL_ENOMEM;
+    }
+    if (rc != SL_OK) {
+        for (uint32_t i = 0; keys != NULL && i < table->ncolumns; i++)
+            sl_free(keys[i]);
+        sl_free(keys);
+        sl_free(lens);
+        sl_buf_free(&buf);
+        return rc;
+    }
+    if (table->json_keys != NULL)
+        for (uint32_t i = 0; i < table->ncolumns; i++)
+            sl_free(table->json_keys[i]);
+    sl_free(table->json_keys);
+    sl_free(table->json_key_lens);
+    sl_free(table->json_names);
+    table->json_names = sl_buf_detach(&buf);
+    table->json_keys = keys;
+    table->json_key_lens = lens;
+    return table->json_names ? SL_OK : SL_ENOMEM;
 }
 
 int sl_change_json_schema(struct sl_buf *out, const struct sl_table_schema *table)
@@ -234,18 +317,73 @@ int sl_change_json_schema(struct sl_buf *out, const struct sl_table_schema *tabl
     return rc;
 }
 
+/* Appends "X/Y" without printf (this runs for every change). */
+static char *put_hex32(char *p, uint32_t v)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char tmp[8];
+    int n = 0;
+    do {
+        tmp[n++] = hex[v & 15];
+        v >>= 4;
+    } while (v != 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_lsn(char *p, sl_lsn lsn)
+{
+    p = put_hex32(p, (uint32_t)(lsn >> 32));
+    *p++ = '/';
+    return put_hex32(p, (uint32_t)lsn);
+}
+
+static char *put_i64(char *p, int64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    if (v < 0)
+        *p++ = '-';
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_literal(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
 int sl_change_json_change(struct sl_buf *out, const struct sl_change *change)
 {
-    char lsn[SL_LSN_TEXT_MAX], commit_lsn[SL_LSN_TEXT_MAX];
-    int rc = sl_buf_printf(out, "{\"op\":\"%c\"", (char)change->op);
+    char head[160];
+    char *p = head;
+    int rc;
 
+    p = put_literal(p, "{\"op\":\"");
+    *p++ = (char)change->op;
+    *p++ = '"';
+    rc = sl_buf_append(out, head, (size_t)(p - head));
     if (rc == SL_OK)
         rc = append_table_names(out, change->table);
+    p = put_literal(head, ",\"lsn\":\"");
+    p = put_lsn(p, change->lsn);
+    p = put_literal(p, "\",\"commit_lsn\":\"");
+    p = put_lsn(p, change->txn->commit_lsn);
+    p = put_literal(p, "\",\"xid\":");
+    p = put_i64(p, change->txn->xid);
+    p = put_literal(p, ",\"ts_ms\":");
+    p = put_i64(p, change->txn->commit_ts_ms);
     if (rc == SL_OK)
-        rc = sl_buf_printf(out, ",\"lsn\":\"%s\",\"commit_lsn\":\"%s\",\"xid\":%u,\"ts_ms\":%lld",
-                           sl_lsn_format(change->lsn, lsn),
-                           sl_lsn_format(change->txn->commit_lsn, commit_lsn), change->txn->xid,
-                           (long long)change->txn->commit_ts_ms);
+        rc = sl_buf_append(out, head, (size_t)(p - head));
     if (rc == SL_OK)
         rc = sl_buf_append_str(out, ",\"before\":");
     if (rc == SL_OK)

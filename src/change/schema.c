@@ -66,6 +66,12 @@ void sl_table_schema_free(struct sl_table_schema *schema)
         sl_free(schema->columns[i].name);
         sl_free(schema->columns[i].type_name);
     }
+    if (schema->json_keys != NULL)
+        for (uint32_t i = 0; i < schema->ncolumns; i++)
+            sl_free(schema->json_keys[i]);
+    sl_free(schema->json_keys);
+    sl_free(schema->json_key_lens);
+    sl_free(schema->json_names);
     sl_free(schema->columns);
     sl_free(schema->schema_name);
     sl_free(schema->table_name);

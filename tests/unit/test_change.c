@@ -105,6 +105,35 @@ static void test_change_line_values(void)
     sl_table_schema_free(s);
 }
 
+static void test_prepared_schema_writes_the_same_lines(void)
+{
+    struct sl_table_schema *plain = make_schema(), *prepared = make_schema();
+    struct sl_txn_info txn = {5, 0x10, 0x20, -1};
+    struct sl_value before[4] = {text_value("1"), text_value("t"), text_value("x\"y"),
+                                 text_value("2.5")};
+    struct sl_value after[4] = {text_value("2"), {SL_VALUE_NULL, 0, NULL},
+                                {SL_VALUE_UNCHANGED_TOAST, 0, NULL}, text_value("Infinity")};
+    struct sl_buf a, b;
+    sl_buf_init(&a, 1 << 20);
+    sl_buf_init(&b, 1 << 20);
+    sl_free(prepared->columns[2].name);
+    prepared->columns[2].name = sl_strdup("n\u00e9\n");
+    sl_free(plain->columns[2].name);
+    plain->columns[2].name = sl_strdup("n\u00e9\n");
+    REQUIRE(sl_change_json_prepare(prepared) == SL_OK);
+    REQUIRE(sl_change_json_prepare(prepared) == SL_OK); /* again: replaces, no leak */
+    struct sl_change c1 = {SL_OP_UPDATE, plain, &txn, 0x11, before, after, false, false};
+    struct sl_change c2 = {SL_OP_UPDATE, prepared, &txn, 0x11, before, after, false, false};
+    REQUIRE(sl_change_json_change(&a, &c1) == SL_OK);
+    REQUIRE(sl_change_json_change(&b, &c2) == SL_OK);
+    CHECK_STR(b.data, a.data);
+    CHECK(strstr(a.data, "\"ts_ms\":-1,") != NULL);
+    sl_buf_free(&a);
+    sl_buf_free(&b);
+    sl_table_schema_free(plain);
+    sl_table_schema_free(prepared);
+}
+
 static void test_json_string_escapes_and_utf8(void)
 {
     struct sl_buf out;
@@ -166,6 +195,7 @@ static void test_type_classes(void)
 }
 
 UNIT_TESTS(UNIT_TEST(test_lsn_round_trip), UNIT_TEST(test_lsn_parse_rejects_junk),
-           UNIT_TEST(test_schema_line), UNIT_TEST(test_change_line_values),
+           UNIT_TEST(test_schema_line), UNIT_TEST(test_prepared_schema_writes_the_same_lines),
+           UNIT_TEST(test_change_line_values),
            UNIT_TEST(test_json_string_escapes_and_utf8), UNIT_TEST(test_json_numbers_are_validated),
            UNIT_TEST(test_schema_compare), UNIT_TEST(test_type_classes))

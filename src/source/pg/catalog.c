@@ -246,6 +246,10 @@ int sl_pg_relation_update(struct sl_pg_source *source, struct sl_table_schema *s
 {
     struct sl_pg_relation *relation = sl_u64map_get(&source->relations, schema->relid);
 
+    if (sl_change_json_prepare(schema) != SL_OK) {
+        sl_table_schema_free(schema);
+        return sl_error_set(err, SL_ENOMEM, "out of memory preparing a schema");
+    }
     if (relation == NULL) {
         relation = sl_calloc(1, sizeof(*relation));
         if (relation == NULL || sl_u64map_put(&source->relations, schema->relid, relation) != SL_OK) {

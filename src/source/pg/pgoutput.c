@@ -54,7 +54,7 @@ static int read_u32(struct reader *r, const char *what, uint32_t *out)
 
 static int read_u64(struct reader *r, const char *what, uint64_t *out)
 {
-    uint32_t hi, lo;
+    uint32_t hi = 0, lo = 0;
     int rc = read_u32(r, what, &hi);
     if (rc == SL_OK)
         rc = read_u32(r, what, &lo);
@@ -65,7 +65,7 @@ static int read_u64(struct reader *r, const char *what, uint64_t *out)
 
 static int read_i64(struct reader *r, const char *what, int64_t *out)
 {
-    uint64_t u;
+    uint64_t u = 0;
     int rc = read_u64(r, what, &u);
     if (rc == SL_OK)
         *out = (int64_t)u;
@@ -88,7 +88,7 @@ static int read_string(struct reader *r, const char *what, const char **out)
 
 static int read_tuple(struct reader *r, struct sl_arena *arena, struct sl_pgoutput_tuple *tuple)
 {
-    uint16_t ncolumns;
+    uint16_t ncolumns = 0;
     int rc = read_u16(r, "tuple column count", &ncolumns);
     if (rc != SL_OK)
         return rc;
@@ -104,7 +104,7 @@ static int read_tuple(struct reader *r, struct sl_arena *arena, struct sl_pgoutp
         return sl_error_set(r->err, SL_ENOMEM, "out of memory decoding a tuple");
     for (uint16_t i = 0; i < ncolumns; i++) {
         struct sl_pgoutput_datum *datum = &tuple->columns[i];
-        uint8_t kind;
+        uint8_t kind = 0;
         rc = read_u8(r, "column kind", &kind);
         if (rc != SL_OK)
             return rc;
@@ -117,7 +117,7 @@ static int read_tuple(struct reader *r, struct sl_arena *arena, struct sl_pgoutp
             break;
         case 't':
         case 'b': {
-            uint32_t len;
+            uint32_t len = 0;
             rc = read_u32(r, "column length", &len);
             if (rc != SL_OK)
                 return rc;
@@ -142,7 +142,7 @@ static int read_tuple(struct reader *r, struct sl_arena *arena, struct sl_pgoutp
 
 static int expect_tuple_marker(struct reader *r, char want)
 {
-    uint8_t marker;
+    uint8_t marker = 0;
     int rc = read_u8(r, "tuple marker", &marker);
     if (rc != SL_OK)
         return rc;
@@ -155,8 +155,8 @@ static int expect_tuple_marker(struct reader *r, char want)
 
 static int decode_relation(struct reader *r, struct sl_arena *arena, struct sl_pgoutput_msg *msg)
 {
-    uint8_t identity;
-    uint16_t ncolumns;
+    uint8_t identity = 0;
+    uint16_t ncolumns = 0;
     int rc = read_u32(r, "relation id", &msg->u.relation.relid);
     if (rc == SL_OK)
         rc = read_string(r, "namespace", &msg->u.relation.nspname);
@@ -184,7 +184,7 @@ static int decode_relation(struct reader *r, struct sl_arena *arena, struct sl_p
         return sl_error_set(r->err, SL_ENOMEM, "out of memory decoding a relation message");
     for (uint16_t i = 0; i < ncolumns && rc == SL_OK; i++) {
         struct sl_pgoutput_column *column = &msg->u.relation.columns[i];
-        uint32_t typmod;
+        uint32_t typmod = 0;
         rc = read_u8(r, "column flags", &column->flags);
         if (rc == SL_OK)
             rc = read_string(r, "column name", &column->name);
@@ -201,7 +201,7 @@ static int decode_body(struct reader *r, bool in_stream_block, struct sl_arena *
                        struct sl_pgoutput_msg *msg)
 {
     int rc = SL_OK;
-    uint8_t flag;
+    uint8_t flag = 0;
 
     switch (msg->type) {
     case SL_PGOUTPUT_RELATION:
@@ -294,7 +294,7 @@ static int decode_body(struct reader *r, bool in_stream_block, struct sl_arena *
         msg->u.delete_.old_kind = (char)flag;
         return read_tuple(r, arena, &msg->u.delete_.old_tuple);
     case SL_PGOUTPUT_TRUNCATE: {
-        uint32_t nrelids;
+        uint32_t nrelids = 0;
         rc = read_u32(r, "relation count", &nrelids);
         if (rc == SL_OK)
             rc = read_u8(r, "options", &msg->u.truncate.options);

@@ -205,7 +205,7 @@ static int tuple_values(const struct sl_table_schema *schema,
 static int emit_row_change(struct sl_pg_source *source, const struct sl_change_sink *sink,
                            sl_lsn lsn, const struct sl_pgoutput_msg *msg, struct sl_error *err)
 {
-    struct sl_pg_relation *relation;
+    struct sl_pg_relation *relation = NULL;
     struct sl_change change;
     uint32_t relid;
     int rc;
@@ -258,7 +258,7 @@ static int emit_truncate(struct sl_pg_source *source, const struct sl_change_sin
     if (!source->in_txn)
         return sl_error_set(err, SL_EPROTO, "pgoutput sent a truncate outside a transaction");
     for (uint32_t i = 0; i < msg->u.truncate.nrelids; i++) {
-        struct sl_pg_relation *relation;
+        struct sl_pg_relation *relation = NULL;
         struct sl_change change;
         int rc = relation_of(source, msg->u.truncate.relids[i], sink, &relation, err);
         if (rc != SL_OK)
@@ -304,7 +304,7 @@ static int dispatch(struct sl_pg_source *source, const struct sl_change_sink *si
         return sink->commit ? sink->commit(sink->ctx, &source->txn, err) : SL_OK;
     case SL_PGOUTPUT_RELATION: {
         struct sl_table_schema *schema = NULL;
-        struct sl_pg_relation *relation;
+        struct sl_pg_relation *relation = NULL;
         rc = sl_pg_schema_from_relation(source->sql, msg, &schema, err);
         if (rc == SL_OK)
             rc = sl_pg_relation_update(source, schema, &relation, err);

@@ -55,6 +55,17 @@ struct worker {
     struct sl_error err;
 };
 
+/*
+ * Whether a column is fetched in binary and converted here, or cast to text by
+ * the server. Floats are cast: PostgreSQL prints the shortest round-trip form
+ * far faster than a portable C conversion can find it.
+ */
+static bool fetch_binary(const struct sl_column *column)
+{
+    return sl_pg_text_binary_supported(column->base_type_oid) &&
+           column->type_class != SL_TYPE_FLOAT4 && column->type_class != SL_TYPE_FLOAT8;
+}
+
 static void record_error(struct snapshot_shared *shared, int rc, const struct sl_error *err)
 {
     pthread_mutex_lock(&shared->lock);
@@ -132,8 +143,7 @@ static int add_row(struct worker *w, const struct sl_table_schema *schema,
         }
         size_t start = w->text.len;
         /* unsupported types were cast to text in the query: their binary form is the text */
-        uint32_t oid = sl_pg_text_binary_supported(column->base_type_oid) ? column->base_type_oid
-                                                                           : SL_PG_OID_TEXT;
+        uint32_t oid = fetch_binary(column) ? column->base_type_oid : SL_PG_OID_TEXT;
         int rc = sl_pg_text_from_binary(oid, fields[c].data, (size_t)fields[c].len, &w->text,
                                         &w->err);
         if (rc != SL_OK) {
@@ -316,8 +326,7 @@ static int plan_tasks(struct snapshot_shared *shared, struct sl_error *err)
             const struct sl_column *column = &relation->schema->columns[c];
             char *q = sl_pg_quote_ident(column->name);
             rc = q ? sl_buf_printf(&cols, "%s%s%s", c ? ", " : "", q,
-                                   sl_pg_text_binary_supported(column->base_type_oid) ? ""
-                                                                                      : "::text")
+                                   fetch_binary(column) ? "" : "::text")
                    : SL_ENOMEM;
             sl_free(q);
         }
