@@ -83,7 +83,7 @@ struct sl_buf {
     char *data;
     size_t len;
     size_t cap;
-    size_t max; /* appends that would grow len beyond max fail with SL_ELIMIT */
+    size_t max; /* appends that would grow len beyond max fail with SL_ELIMIT; SIZE_MAX = no limit */
 };
 
 void sl_buf_init(struct sl_buf *buf, size_t max);
@@ -113,7 +113,7 @@ struct sl_arena {
 void sl_arena_init(struct sl_arena *arena, size_t block_size);
 void *sl_arena_alloc(struct sl_arena *arena, size_t size); /* 16-byte aligned, NULL on OOM */
 char *sl_arena_strndup(struct sl_arena *arena, const char *s, size_t len);
-void sl_arena_reset(struct sl_arena *arena); /* keeps the first block */
+void sl_arena_reset(struct sl_arena *arena); /* keeps one block of standard size */
 void sl_arena_free(struct sl_arena *arena);  /* accepts a zeroed arena */
 
 /* ---------------------------------------------------------------- logging */
@@ -153,7 +153,8 @@ void sl_u64map_free(struct sl_u64map *map); /* accepts a zeroed map; values unto
 void *sl_u64map_get(const struct sl_u64map *map, uint64_t key);
 int sl_u64map_put(struct sl_u64map *map, uint64_t key, void *value); /* replaces */
 void *sl_u64map_remove(struct sl_u64map *map, uint64_t key);       /* returns old value */
-/* Iteration: *pos starts at 0; returns false at the end. */
+/* Iteration: *pos starts at 0; returns false at the end. Putting or removing
+ * during an iteration may skip or repeat entries (removal shifts entries back). */
 bool sl_u64map_next(const struct sl_u64map *map, size_t *pos, uint64_t *key, void **value);
 
 /* ---------------------------------------------------------------- misc */

@@ -173,7 +173,9 @@ struct sl_copy_field {
  * the trailer. On SL_COPY_ROW, fields[0..*nfields) point into buf and
  * *consumed tells how many bytes the row used. A row with more than
  * max_fields fields is an error. Pure; returns a negative SL_E* on malformed
- * input.
+ * input (offsets in messages count from the start of buf). After the trailer
+ * every call returns SL_COPY_END with nothing consumed. A field may claim up
+ * to 2 GiB, so a caller that grows its buffer on NEED_MORE must bound it.
  */
 int sl_copy_binary_next(struct sl_copy_binary_state *state, const uint8_t *buf, size_t len,
                         size_t *consumed /* out */, struct sl_copy_field *fields,
@@ -186,7 +188,7 @@ bool sl_pg_text_binary_supported(uint32_t base_type_oid);
 
 /*
  * Appends the PostgreSQL text form (as a server with DateStyle=ISO,
- * TimeZone=UTC, IntervalStyle=postgres prints it) of a value in binary send
+ * TimeZone=UTC, extra_float_digits=1 prints it) of a value in binary send
  * format. Pure; SL_EPROTO on malformed bytes, SL_EINVAL for an unsupported type.
  */
 int sl_pg_text_from_binary(uint32_t base_type_oid, const uint8_t *bin, size_t len,
@@ -196,9 +198,13 @@ int sl_pg_text_from_binary(uint32_t base_type_oid, const uint8_t *bin, size_t le
 
 /*
  * Buffers the messages of in-progress transactions streamed by pgoutput
- * protocol 2 until Stream Commit or Stream Abort. Memory is capped across all
- * transactions; a transaction that does not fit spills to an unlinked temp
- * file in `spill_dir`. Single-threaded.
+ * protocol 2 until Stream Commit or Stream Abort. Message memory is capped
+ * across all transactions (plus a fixed 128 KiB of I/O buffers); the
+ * transaction holding the most memory spills to an unlinked temp file in
+ * `spill_dir` (checked at creation: SL_ECONFIG if missing or not writable).
+ * An I/O error that loses bytes poisons that transaction: later appends and
+ * its replay fail with SL_EIO. Messages over 4 GB fail with SL_ELIMIT. An
+ * unknown top_xid replays or aborts nothing and returns 0. Single-threaded.
  */
 struct sl_txn_spool;
 
@@ -222,7 +228,9 @@ int sl_txn_spool_abort(struct sl_txn_spool *spool, uint32_t top_xid, uint32_t su
 typedef int (*sl_txn_spool_replay_fn)(void *ctx, sl_lsn lsn, const uint8_t *msg, size_t len,
                                       struct sl_error *err);
 
-/* Calls fn for each message of top_xid in order, then discards them. */
+/* Calls fn for each message of top_xid in order, then discards them. The
+ * message bytes are borrowed, valid during the callback only; the callback
+ * must not call into the spool. */
 int sl_txn_spool_replay(struct sl_txn_spool *spool, uint32_t top_xid, sl_txn_spool_replay_fn fn,
                         void *ctx, struct sl_error *err);
 

@@ -14,7 +14,8 @@ static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 void sl_log_set_level(enum sl_log_level level)
 {
-    threshold = level;
+    if ((unsigned)level < SL_ARRAY_LEN(level_names))
+        threshold = level;
 }
 
 enum sl_log_level sl_log_get_level(void)
@@ -43,7 +44,7 @@ void sl_log(enum sl_log_level level, const char *event, const char *fmt, ...)
     va_list ap;
     int n;
 
-    if (level > threshold)
+    if (level > threshold || (unsigned)level >= SL_ARRAY_LEN(level_names))
         return;
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);

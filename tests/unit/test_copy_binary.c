@@ -1,8 +1,6 @@
 /*
- * Unit tests of source/pg/copy_binary.c, the binary COPY stream parser.
- * Streams are built here byte by byte; the incremental tests hand the parser
- * every prefix in a heap block of exactly that size so ASan sees any read
- * past the end.
+ * Unit tests of source/pg/copy_binary.c. Streams are built here; the incremental tests hand
+ * the parser every prefix in a heap block of exactly that size so ASan sees any over-read.
  */
 #include "sluice/source_pg.h"
 #include "unit.h"

@@ -1,8 +1,6 @@
 /*
- * Unit tests of source/pg/pg_text.c: binary send format -> PostgreSQL text.
- * Expected strings were taken from a PostgreSQL 15 server (DateStyle=ISO,
- * TimeZone=UTC, extra_float_digits=1) printing the value whose <type>send
- * bytes are the input; the tests themselves need no server.
+ * Unit tests of source/pg/pg_text.c. Expected strings come from a PostgreSQL 15 server
+ * (DateStyle=ISO, TimeZone=UTC) printing the value whose <type>send bytes are the input.
  */
 #include "sluice/source_pg.h"
 #include "unit.h"

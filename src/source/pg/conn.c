@@ -7,6 +7,7 @@
 #include "pg_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int sl_pg_connect(const char *dsn, bool replication, PGconn **out, struct sl_error *err)
@@ -111,6 +112,23 @@ static int check_server(struct sl_pg_source *source, struct sl_error *err)
                           PQgetvalue(res, 0, 0));
         PQclear(res);
         return rc;
+    }
+    PQclear(res);
+
+    /* Standby status must reach the server well inside wal_sender_timeout. */
+    rc = sl_pg_exec(source->sql,
+                    "SELECT setting::int8 FROM pg_settings WHERE name = 'wal_sender_timeout'", 0,
+                    NULL, &res, err);
+    if (rc != SL_OK)
+        return rc;
+    if (PQntuples(res) == 1) {
+        long long timeout_ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        if (timeout_ms > 0 && source->options.status_interval_ms > timeout_ms / 3) {
+            source->options.status_interval_ms = (int)SL_MAX(100, timeout_ms / 3);
+            sl_log(SL_LOG_INFO, "status_interval_adjusted",
+                   "wal_sender_timeout_ms=%lld status_interval_ms=%d", timeout_ms,
+                   source->options.status_interval_ms);
+        }
     }
     PQclear(res);
 

@@ -1,8 +1,7 @@
 /*
- * Parser of PostgreSQL's binary COPY format (header, rows of length-prefixed
- * fields, trailer), used by the initial snapshot. It is a pure function over
- * the caller's unconsumed bytes: it never allocates and never reads a byte
- * before checking that it is there, and fields point into the caller's buffer.
+ * Parser of PostgreSQL's binary COPY format for the initial snapshot: a pure function over
+ * the caller's unconsumed bytes that returns one row (or the trailer) per call, checks every
+ * length before reading, never allocates, and points fields into the caller's buffer.
  */
 #include "sluice/source_pg.h"
 

@@ -1,11 +1,11 @@
 /*
- * Converts values in PostgreSQL's binary send format (binary COPY, binary
- * pgoutput columns) to the exact text PostgreSQL's output functions print with
- * DateStyle=ISO, TimeZone=UTC, IntervalStyle=postgres, extra_float_digits=1.
- * Pure: every length is checked, nothing is allocated but the output buffer.
+ * Binary send format (binary COPY, binary pgoutput columns) -> the exact text PostgreSQL
+ * prints with DateStyle=ISO, TimeZone=UTC, extra_float_digits=1. Pure: every length is
+ * checked, nothing is allocated but the output buffer.
  */
 #include "sluice/source_pg.h"
 
+#include <errno.h>
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,7 +101,11 @@ static int bad_length(struct sl_error *err, const char *type, size_t len, const 
  * p-digit decimal is inside is monotonic in p, so p is found by bisection.
  */
 
-#define FLOAT_LONG_DIGITS 41 /* digits asked from snprintf for rounding */
+/*
+ * Digits asked from snprintf for rounding: more than the 17 a double needs,
+ * so that only a dropped tail of exactly 5000... needs a second call.
+ */
+#define FLOAT_LONG_DIGITS 25
 
 struct float_digits {
     char digits[FLOAT_LONG_DIGITS + 1];
@@ -213,11 +217,21 @@ static bool digits_on_bound(const struct float_digits *d, const struct float_val
 static bool digits_inside(const struct float_digits *d, const struct float_value *fv, int *cmp)
 {
     char text[FLOAT_LONG_DIGITS + 16];
+    size_t n = (size_t)d->ndigits;
+    int exp10 = d->exp10 - (d->ndigits - 1);
+    unsigned magnitude = (unsigned)(exp10 < 0 ? -exp10 : exp10);
     double back;
 
-    memcpy(text, d->digits, (size_t)d->ndigits);
-    snprintf(text + d->ndigits, sizeof(text) - (size_t)d->ndigits, "e%d",
-             d->exp10 - (d->ndigits - 1));
+    memcpy(text, d->digits, n);
+    text[n++] = 'e';
+    if (exp10 < 0)
+        text[n++] = '-';
+    if (magnitude >= 100)
+        text[n++] = (char)('0' + magnitude / 100 % 10);
+    if (magnitude >= 10)
+        text[n++] = (char)('0' + magnitude / 10 % 10);
+    text[n++] = (char)('0' + magnitude % 10);
+    text[n] = '\0';
     back = fv->single ? (double)strtof(text, NULL) : strtod(text, NULL);
     if (back != fv->value) {
         *cmp = back < fv->value ? -1 : 1;
@@ -304,6 +318,11 @@ static void shortest_digits(const struct float_value *fv, struct float_digits *o
         parse_sci(text, out);
         return;
     }
+    /* Most doubles that did not start as short decimals need all digits: try that first. */
+    if (!digits_at(&exact, fv, hi - 1, out))
+        lo = hi;
+    else
+        hi--;
     while (lo < hi) {
         int mid = lo + (hi - lo) / 2;
         if (digits_at(&exact, fv, mid, out))
@@ -376,6 +395,7 @@ static int float_text(struct sl_buf *out, bool negative, uint32_t biased_exp, ui
     int mantissa_bits = single ? 23 : 52, bias = single ? 127 : 1023;
     uint32_t exp_all_ones = single ? 0xff : 0x7ff;
     struct float_value fv;
+    int saved_errno, rc;
 
     if (biased_exp == exp_all_ones) {
         if (fraction != 0)
@@ -394,7 +414,11 @@ static int float_text(struct sl_buf *out, bool negative, uint32_t biased_exp, ui
         fv.exp2 = (int)biased_exp - bias - mantissa_bits;
     }
     fv.lower_gap_smaller = fraction == 0 && biased_exp > 1;
-    return put_float(out, negative, &fv);
+    /* strtod may set ERANGE on subnormals; a pure function leaves errno alone. */
+    saved_errno = errno;
+    rc = put_float(out, negative, &fv);
+    errno = saved_errno;
+    return rc;
 }
 
 static int float4_text(const uint8_t *bin, struct sl_buf *out)
