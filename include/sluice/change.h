@@ -109,6 +109,8 @@ struct sl_table_schema {
 /* Caller owns the result; NULL on OOM. */
 struct sl_table_schema *sl_table_schema_new(uint32_t ncolumns);
 void sl_table_schema_free(struct sl_table_schema *schema); /* accepts NULL */
+/* Drops the JSON fragments of sl_change_json_prepare (e.g. before renaming). */
+void sl_table_schema_clear_json(struct sl_table_schema *schema);
 /* True when names, types, nullability and keys are all equal. */
 bool sl_table_schema_same_columns(const struct sl_table_schema *a, const struct sl_table_schema *b);
 

@@ -112,27 +112,25 @@ int sl_json_append_string(struct sl_buf *out, const char *bytes, size_t len)
     return SL_OK;
 }
 
+static size_t skip_digits(const char *t, size_t i, size_t n)
+{
+    while (i < n && t[i] >= '0' && t[i] <= '9')
+        i++;
+    return i;
+}
+
 /* True when text is a JSON number (RFC 8259 grammar). */
 static bool is_json_number(const char *t, size_t n)
 {
-    size_t i = 0;
+    size_t i = 0, start;
     if (i < n && t[i] == '-')
         i++;
-    if (i >= n)
+    if (i >= n || t[i] < '0' || t[i] > '9')
         return false;
-    if (t[i] == '0') {
-        i++;
-    } else if (t[i] >= '1' && t[i] <= '9') {
-        while (i < n && t[i] >= '0' && t[i] <= '9')
-            i++;
-    } else {
-        return false;
-    }
+    i = t[i] == '0' ? i + 1 : skip_digits(t, i, n);
     if (i < n && t[i] == '.') {
-        i++;
-        size_t start = i;
-        while (i < n && t[i] >= '0' && t[i] <= '9')
-            i++;
+        start = ++i;
+        i = skip_digits(t, i, n);
         if (i == start)
             return false;
     }
@@ -140,9 +138,8 @@ static bool is_json_number(const char *t, size_t n)
         i++;
         if (i < n && (t[i] == '+' || t[i] == '-'))
             i++;
-        size_t start = i;
-        while (i < n && t[i] >= '0' && t[i] <= '9')
-            i++;
+        start = i;
+        i = skip_digits(t, i, n);
         if (i == start)
             return false;
     }
@@ -277,12 +274,7 @@ int sl_change_json_prepare(struct sl_table_schema *table)
         sl_buf_free(&buf);
         return rc;
     }
-    if (table->json_keys != NULL)
-        for (uint32_t i = 0; i < table->ncolumns; i++)
-            sl_free(table->json_keys[i]);
-    sl_free(table->json_keys);
-    sl_free(table->json_key_lens);
-    sl_free(table->json_names);
+    sl_table_schema_clear_json(table);
     table->json_names = sl_buf_detach(&buf);
     table->json_keys = keys;
     table->json_key_lens = lens;

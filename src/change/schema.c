@@ -58,6 +58,19 @@ struct sl_table_schema *sl_table_schema_new(uint32_t ncolumns)
     return schema;
 }
 
+void sl_table_schema_clear_json(struct sl_table_schema *schema)
+{
+    if (schema->json_keys != NULL)
+        for (uint32_t i = 0; i < schema->ncolumns; i++)
+            sl_free(schema->json_keys[i]);
+    sl_free(schema->json_keys);
+    sl_free(schema->json_key_lens);
+    sl_free(schema->json_names);
+    schema->json_keys = NULL;
+    schema->json_key_lens = NULL;
+    schema->json_names = NULL;
+}
+
 void sl_table_schema_free(struct sl_table_schema *schema)
 {
     if (schema == NULL)
@@ -66,12 +79,7 @@ void sl_table_schema_free(struct sl_table_schema *schema)
         sl_free(schema->columns[i].name);
         sl_free(schema->columns[i].type_name);
     }
-    if (schema->json_keys != NULL)
-        for (uint32_t i = 0; i < schema->ncolumns; i++)
-            sl_free(schema->json_keys[i]);
-    sl_free(schema->json_keys);
-    sl_free(schema->json_key_lens);
-    sl_free(schema->json_names);
+    sl_table_schema_clear_json(schema);
     sl_free(schema->columns);
     sl_free(schema->schema_name);
     sl_free(schema->table_name);

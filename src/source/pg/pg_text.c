@@ -599,57 +599,83 @@ static void civil_from_days(int64_t days, struct civil_date *out)
 }
 
 /* "YYYY-MM-DD"; *bc tells whether the caller must append " BC". */
-static int put_date(struct sl_buf *out, int64_t days, bool *bc)
+/* Writes v in decimal, zero-padded to at least width digits, at p; returns the end. */
+static char *write_u64(char *p, uint64_t v, int width)
+{
+    char digits[24];
+    int n = 0;
+
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n < width)
+        digits[n++] = '0';
+    while (n > 0)
+        *p++ = digits[--n];
+    return p;
+}
+
+/* Writes "YYYY-MM-DD" (year of era, at least 4 digits) at p; returns the end. */
+static char *write_date(char *p, int64_t days, bool *bc)
 {
     struct civil_date date;
-    char md[6];
-    int rc;
 
     civil_from_days(days, &date);
     *bc = date.year <= 0;
-    rc = put_u64(out, date.year > 0 ? (uint64_t)date.year : (uint64_t)(1 - date.year), 4);
-    if (rc != SL_OK)
-        return rc;
-    md[0] = '-';
-    md[1] = (char)('0' + date.month / 10);
-    md[2] = (char)('0' + date.month % 10);
-    md[3] = '-';
-    md[4] = (char)('0' + date.day / 10);
-    md[5] = (char)('0' + date.day % 10);
-    return sl_buf_append(out, md, sizeof(md));
+    p = write_u64(p, date.year > 0 ? (uint64_t)date.year : (uint64_t)(1 - date.year), 4);
+    *p++ = '-';
+    *p++ = (char)('0' + date.month / 10);
+    *p++ = (char)('0' + date.month % 10);
+    *p++ = '-';
+    *p++ = (char)('0' + date.day / 10);
+    *p++ = (char)('0' + date.day % 10);
+    return p;
 }
 
-/* "HH:MM:SS" plus ".ffffff" without trailing zeros; usecs in 0 .. USECS_PER_DAY. */
-static int put_time(struct sl_buf *out, int64_t usecs)
+/* Writes "HH:MM:SS[.ffffff]" (trailing zeros of the fraction dropped) at p. */
+static char *write_time(char *p, int64_t usecs)
 {
-    char text[16];
     int64_t secs = usecs / USECS_PER_SEC;
     int fraction = (int)(usecs % USECS_PER_SEC);
     int hour = (int)(secs / 3600), minute = (int)(secs / 60 % 60), second = (int)(secs % 60);
-    size_t n = 0;
 
-    text[n++] = (char)('0' + hour / 10);
-    text[n++] = (char)('0' + hour % 10);
-    text[n++] = ':';
-    text[n++] = (char)('0' + minute / 10);
-    text[n++] = (char)('0' + minute % 10);
-    text[n++] = ':';
-    text[n++] = (char)('0' + second / 10);
-    text[n++] = (char)('0' + second % 10);
+    *p++ = (char)('0' + hour / 10);
+    *p++ = (char)('0' + hour % 10);
+    *p++ = ':';
+    *p++ = (char)('0' + minute / 10);
+    *p++ = (char)('0' + minute % 10);
+    *p++ = ':';
+    *p++ = (char)('0' + second / 10);
+    *p++ = (char)('0' + second % 10);
     if (fraction != 0) {
         int digits = 6;
         while (fraction % 10 == 0) {
             fraction /= 10;
             digits--;
         }
-        text[n++] = '.';
+        *p++ = '.';
         for (int i = digits - 1; i >= 0; i--) {
-            text[n + (size_t)i] = (char)('0' + fraction % 10);
+            p[i] = (char)('0' + fraction % 10);
             fraction /= 10;
         }
-        n += (size_t)digits;
+        p += digits;
     }
-    return sl_buf_append(out, text, n);
+    return p;
+}
+
+static int put_date(struct sl_buf *out, int64_t days, bool *bc)
+{
+    char text[32];
+    char *end = write_date(text, days, bc);
+    return sl_buf_append(out, text, (size_t)(end - text));
+}
+
+static int put_time(struct sl_buf *out, int64_t usecs)
+{
+    char text[24];
+    char *end = write_time(text, usecs);
+    return sl_buf_append(out, text, (size_t)(end - text));
 }
 
 static int date_text(const uint8_t *bin, struct sl_buf *out)
@@ -682,8 +708,9 @@ static int timestamp_text(const uint8_t *bin, bool with_zone, struct sl_buf *out
 {
     int64_t usecs = as_i64(read_u64(bin));
     int64_t days = usecs / USECS_PER_DAY, time_of_day = usecs % USECS_PER_DAY;
+    char text[64];
+    char *p;
     bool bc;
-    int rc;
 
     if (usecs == INT64_MIN)
         return sl_buf_append_str(out, "-infinity");
@@ -693,16 +720,18 @@ static int timestamp_text(const uint8_t *bin, bool with_zone, struct sl_buf *out
         days--;
         time_of_day += USECS_PER_DAY;
     }
-    rc = put_date(out, days, &bc);
-    if (rc == SL_OK)
-        rc = sl_buf_putc(out, ' ');
-    if (rc == SL_OK)
-        rc = put_time(out, time_of_day);
-    if (rc == SL_OK && with_zone)
-        rc = sl_buf_append_str(out, "+00");
-    if (rc == SL_OK && bc)
-        rc = sl_buf_append_str(out, " BC");
-    return rc;
+    p = write_date(text, days, &bc);
+    *p++ = ' ';
+    p = write_time(p, time_of_day);
+    if (with_zone) {
+        memcpy(p, "+00", 3);
+        p += 3;
+    }
+    if (bc) {
+        memcpy(p, " BC", 3);
+        p += 3;
+    }
+    return sl_buf_append(out, text, (size_t)(p - text));
 }
 
 /* ---------------------------------------------------------------- bytes as text */

@@ -186,20 +186,28 @@ static int run_task(struct worker *w, struct snapshot_task *task)
                               schema->table_name, PQerrorMessage(w->conn));
             break;
         }
-        rc = sl_buf_append(&w->carry, chunk, (size_t)n);
-        PQfreemem(chunk);
-        if (rc != SL_OK) {
-            rc = sl_error_set(&w->err, rc, "a COPY row of %s.%s exceeds the buffer limit",
-                              schema->schema_name, schema->table_name);
-            break;
+        /* Rows usually arrive one per CopyData message: parse them straight
+         * from libpq's buffer and keep only an incomplete tail. */
+        const uint8_t *data = (const uint8_t *)chunk;
+        size_t avail = (size_t)n;
+        if (w->carry.len > 0) {
+            rc = sl_buf_append(&w->carry, chunk, (size_t)n);
+            PQfreemem(chunk);
+            chunk = NULL;
+            if (rc != SL_OK) {
+                rc = sl_error_set(&w->err, rc, "a COPY row of %s.%s exceeds the buffer limit",
+                                  schema->schema_name, schema->table_name);
+                break;
+            }
+            data = (const uint8_t *)w->carry.data;
+            avail = w->carry.len;
         }
         size_t used = 0;
         for (;;) {
             size_t consumed = 0;
             uint16_t nfields = 0;
-            int status = sl_copy_binary_next(&state, (const uint8_t *)w->carry.data + used,
-                                             w->carry.len - used, &consumed, w->fields,
-                                             UINT16_MAX, &nfields, &w->err);
+            int status = sl_copy_binary_next(&state, data + used, avail - used, &consumed,
+                                             w->fields, UINT16_MAX, &nfields, &w->err);
             if (status < 0) {
                 rc = status;
                 sl_error_prefix(&w->err, "COPY of %s.%s", schema->schema_name, schema->table_name);
@@ -216,10 +224,20 @@ static int run_task(struct worker *w, struct snapshot_task *task)
             }
             break; /* NEED_MORE or END */
         }
+        if (chunk != NULL) {
+            if (rc == SL_OK && used < avail) {
+                rc = sl_buf_append(&w->carry, data + used, avail - used);
+                if (rc != SL_OK)
+                    rc = sl_error_set(&w->err, rc, "a COPY row of %s.%s exceeds the buffer limit",
+                                      schema->schema_name, schema->table_name);
+            }
+            PQfreemem(chunk);
+        } else {
+            memmove(w->carry.data, w->carry.data + used, w->carry.len - used);
+            w->carry.len -= used;
+        }
         if (rc != SL_OK)
             break;
-        memmove(w->carry.data, w->carry.data + used, w->carry.len - used);
-        w->carry.len -= used;
     }
     if (rc != SL_OK) {
         /* drain the connection so it can be closed cleanly */
