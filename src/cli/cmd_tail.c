@@ -103,6 +103,8 @@ static void tail_usage(FILE *out)
             "  --from-lsn X/Y       start streaming at this WAL position\n"
             "  --max-changes N      exit after N change events; acknowledges nothing\n"
             "  --status-interval-ms N standby status period (default 10000)\n"
+            "  --snapshot-chunk-pages N heap pages per COPY task of a split table\n"
+            "                       (default 8192)\n"
             "  --log-level LEVEL    error, warn, info (default), debug\n");
 }
 
@@ -120,6 +122,7 @@ enum {
     OPT_FROM_LSN,
     OPT_MAX_CHANGES,
     OPT_STATUS_INTERVAL,
+    OPT_SNAPSHOT_CHUNK_PAGES,
     OPT_LOG_LEVEL,
     OPT_HELP,
 };
@@ -138,6 +141,7 @@ static const struct option long_options[] = {
     {"from-lsn", required_argument, NULL, OPT_FROM_LSN},
     {"max-changes", required_argument, NULL, OPT_MAX_CHANGES},
     {"status-interval-ms", required_argument, NULL, OPT_STATUS_INTERVAL},
+    {"snapshot-chunk-pages", required_argument, NULL, OPT_SNAPSHOT_CHUNK_PAGES},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -225,6 +229,12 @@ int sl_cmd_tail(int argc, char **argv)
             if (sl_parse_u64(optarg, &number) != SL_OK || number < 100 || number > 3600000)
                 return usage_error("--status-interval-ms must be 100..3600000, got '%s'", optarg);
             options.status_interval_ms = (int)number;
+            break;
+        case OPT_SNAPSHOT_CHUNK_PAGES:
+            if (sl_parse_u64(optarg, &number) != SL_OK || number < 1 || number > (1u << 30))
+                return usage_error("--snapshot-chunk-pages must be 1..1073741824, got '%s'",
+                                   optarg);
+            options.snapshot_chunk_pages = number;
             break;
         case OPT_LOG_LEVEL: {
             enum sl_log_level level;

@@ -16,6 +16,7 @@ import glob
 import json
 import os
 import pwd
+import re
 import selectors
 import shutil
 import signal
@@ -548,47 +549,52 @@ def json_value(base_type: str, text: str | None):
     return text
 
 
+def catalog_type_name(typname: str, elem_typname: str | None, formatted: str) -> str:
+    """The type name a schema line must carry: the catalog name (pg_type.typname,
+    "int8", "varchar", a domain's or enum's own name) with the modifiers
+    format_type prints ("numeric(12,2)", "varchar(10)"), arrays as the element
+    type plus "[]" ("int4[]")."""
+    match = re.search(r"\([^)]*\)", formatted)
+    modifiers = match.group(0) if match else ""
+    if elem_typname is not None:
+        return f"{elem_typname}{modifiers}[]"
+    return f"{typname}{modifiers}"
+
+
 def table_columns(db: Database, table: str) -> list[dict]:
     """Columns of a table as the schema line must describe them, plus helper fields.
 
-    name, type (format_type), type_alias (pg_type.typname: "int8" for "bigint"),
-    nullable, key (primary key member), base (base type name, domains resolved).
+    name, type (catalog_type_name), sql_type (format_type), nullable,
+    key (primary key member), base (base type name, domains resolved).
     """
     rows = db.sql(
         """
-        SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname, NOT a.attnotnull,
+        SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname, e.typname, NOT a.attnotnull,
                coalesce(a.attnum = ANY(i.indkey), false),
                CASE WHEN t.typtype = 'd' THEN (SELECT b.typname FROM pg_type b WHERE b.oid = t.typbasetype)
                     ELSE t.typname END
         FROM pg_attribute a
         JOIN pg_type t ON t.oid = a.atttypid
+        LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' AND t.typlen = -1
         LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
         WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attnum
         """, (table,))
-    return [{"name": r[0], "type": r[1], "type_alias": r[2], "nullable": r[3], "key": r[4], "base": r[5]}
+    return [{"name": r[0], "type": catalog_type_name(r[2], r[3], r[1]), "sql_type": r[1],
+             "nullable": r[4], "key": r[5], "base": r[6]}
             for r in rows]
 
 
 def schema_line_matches(line: dict, columns: list[dict]) -> str | None:
-    """None when a schema line's columns describe `columns`, else what differs.
-
-    A type must be format_type's name with its modifiers ("numeric(12,2)",
-    "character varying(10)", "integer[]", a domain's own name); for a type
-    without modifiers that is not an array, the catalog name ("int8" for
-    "bigint") is accepted too.
-    """
+    """None when a schema line's columns describe `columns`, else what differs."""
     got = line.get("columns")
     if not isinstance(got, list) or len(got) != len(columns):
         return f"expected {len(columns)} columns, got {got!r}"
     for g, want in zip(got, columns):
-        accepted = {want["type"]}
-        if "(" not in want["type"] and not want["type"].endswith("[]"):
-            accepted.add(want["type_alias"])
         if g.get("name") != want["name"]:
             return f"column name {g.get('name')!r} != {want['name']!r}"
-        if g.get("type") not in accepted:
-            return f"column {want['name']}: type {g.get('type')!r} not in {sorted(accepted)}"
+        if g.get("type") != want["type"]:
+            return f"column {want['name']}: type {g.get('type')!r} != {want['type']!r}"
         if g.get("nullable") is not want["nullable"]:
             return f"column {want['name']}: nullable {g.get('nullable')!r} != {want['nullable']}"
         if g.get("key") is not want["key"]:

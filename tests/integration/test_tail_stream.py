@@ -129,8 +129,11 @@ def test_subtransaction_rollback_delivers_exactly_surviving_changes(db, sluice, 
         # A memory cap far below the transaction's size makes sluice's spool spill to disk.
         spill_dir.mkdir()
         extra += ["--stream-memory", "65536", "--spill-dir", str(spill_dir)]
-    events = sluice.changes(expected + 1, *extra, timeout=BIG_TIMEOUT)
+    result = sluice.run("--max-changes", str(expected + 1), *extra, timeout=BIG_TIMEOUT)
+    assert result.returncode == 0, f"sluice tail exited {result.returncode}:\n{result.stderr}"
+    events = result.events()
     if spill:
+        assert "event=spool_spill" in result.stderr, "the spool spilled the transaction to disk"
         assert list(spill_dir.iterdir()) == [], "spill files are removed"
     changes = changes_of(events)
     assert changes[-1]["table"] == "marker", "nothing beyond the surviving changes before the next transaction"

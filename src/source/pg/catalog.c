@@ -32,15 +32,26 @@ static int append_oid_array(struct sl_buf *buf, const struct column_source *colu
     return rc;
 }
 
+/*
+ * Type names as the catalog spells them (pg_type.typname: "int8", "varchar",
+ * "timestamptz", a domain's or enum's own name) with the modifiers
+ * format_type prints ("numeric(12,2)", "varchar(10)"); arrays as the element
+ * type followed by "[]" ("int4[]"). Also the base type, domains resolved.
+ */
 static const char TYPES_SQL[] =
-    "SELECT format_type(u.t, u.m), "
+    "SELECT CASE WHEN et.oid IS NOT NULL THEN et.typname ELSE ty.typname END"
+    "    || coalesce(substring(format_type(u.t, u.m) from '\\([^)]*\\)'), '')"
+    "    || CASE WHEN et.oid IS NOT NULL THEN '[]' ELSE '' END, "
     "  (WITH RECURSIVE chain(oid, typtype, typbasetype, depth) AS ("
-    "     SELECT ty.oid, ty.typtype, ty.typbasetype, 0 FROM pg_type ty WHERE ty.oid = u.t"
+    "     SELECT b.oid, b.typtype, b.typbasetype, 0 FROM pg_type b WHERE b.oid = u.t"
     "     UNION ALL"
-    "     SELECT ty.oid, ty.typtype, ty.typbasetype, chain.depth + 1"
-    "     FROM pg_type ty JOIN chain ON ty.oid = chain.typbasetype WHERE chain.typtype = 'd')"
+    "     SELECT b.oid, b.typtype, b.typbasetype, chain.depth + 1"
+    "     FROM pg_type b JOIN chain ON b.oid = chain.typbasetype WHERE chain.typtype = 'd')"
     "   SELECT oid FROM chain ORDER BY depth DESC LIMIT 1) "
-    "FROM unnest($1::oid[], $2::int4[]) WITH ORDINALITY AS u(t, m, ord) ORDER BY u.ord";
+    "FROM unnest($1::oid[], $2::int4[]) WITH ORDINALITY AS u(t, m, ord) "
+    "LEFT JOIN pg_type ty ON ty.oid = u.t "
+    "LEFT JOIN pg_type et ON et.oid = ty.typelem AND ty.typcategory = 'A' AND ty.typlen = -1 "
+    "ORDER BY u.ord";
 
 static const char ATTRS_SQL[] =
     "SELECT a.attname, a.attnotnull,"

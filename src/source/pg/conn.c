@@ -336,11 +336,14 @@ static int identify_system(struct sl_pg_source *source, struct sl_error *err)
 
 int sl_pg_prepare(struct sl_pg_source *source, struct sl_error *err)
 {
+    /* The slot is checked before the publication is created, so a refused
+     * slot leaves nothing behind; the publication is created before the slot,
+     * because pgoutput looks it up as of each decoded change. */
     int rc = check_server(source, err);
     if (rc == SL_OK)
-        rc = check_publication(source, err);
-    if (rc == SL_OK)
         rc = check_slot(source, err);
+    if (rc == SL_OK)
+        rc = check_publication(source, err);
     if (rc == SL_OK)
         rc = sl_pg_connect(source->options.dsn, true, &source->repl, err);
     if (rc == SL_OK)

@@ -314,6 +314,8 @@ static int spill(struct sl_txn_spool *spool, struct txn *txn, struct sl_error *e
     txn->path = path;
     txn->disk_len = offset;
     spool->spilled_bytes += txn->len;
+    sl_log(SL_LOG_INFO, "spool_spill", "xid=%u bytes=%llu dir=%s", txn->xid,
+           (unsigned long long)offset, spool->spill_dir);
     return SL_OK;
 
 fail:
