@@ -11,7 +11,7 @@ import time
 import psycopg
 import pytest
 
-from pgcluster import changes_of, lsn_int, rows_as_json, table_state
+from pgcluster import changes_of, lsn_int, rows_as_json, schema_lines, table_state
 
 BIG_ROWS = 200_000
 
@@ -211,3 +211,28 @@ def test_snapshot_with_concurrent_writes_hands_off_exactly(db, sluice):
     ranged = [q for q in writer.copy_queries if "ctid" in q and "big" in q]
     print("COPY statements seen:", *sorted(writer.copy_queries), sep="\n  ")
     assert ranged, "the large table was not seen being copied in ctid ranges"
+
+
+def test_snapshot_honours_publication_column_list_and_row_filter(db, sluice):
+    # PostgreSQL 15 publications may publish some columns and rows only; the
+    # snapshot must deliver exactly what the stream would.
+    db.sql("CREATE TABLE acct (id int PRIMARY KEY, owner text, secret text, n int)")
+    db.sql("INSERT INTO acct SELECT g, 'o' || g, 's' || g, g FROM generate_series(3, 10) g")
+    db.sql(f"CREATE PUBLICATION {db.publication} FOR TABLE acct (id, owner, n) WHERE (id > 5)")
+    tail = sluice.start("--create-slot", "--snapshot")
+    events = tail.read_changes(5, timeout=120)
+    snapshot = changes_of(events)
+    assert all(c["op"] == "r" for c in snapshot)
+    assert sorted((c["after"]["id"], c["after"]["owner"], c["after"]["n"]) for c in snapshot) == \
+        [(i, f"o{i}", i) for i in range(6, 11)]
+    assert all(set(c["after"]) == {"id", "owner", "n"} for c in snapshot), "unpublished column leaked"
+    db.sql("INSERT INTO acct VALUES (11, 'o11', 's11', 20), (2, 'o2', 's2', 2)")
+    db.sql("UPDATE acct SET owner = 'changed' WHERE id = 7")
+    events += tail.read_changes(2, timeout=120)
+    assert tail.interrupt() == 0, tail.stderr_text()
+    streamed = [c for c in changes_of(events) if c["op"] != "r"]
+    assert [(c["op"], c["after"]) for c in streamed] == [
+        ("c", {"id": 11, "owner": "o11", "n": 20}), ("u", {"id": 7, "owner": "changed", "n": 7})]
+    schemas = schema_lines(events, "acct")
+    assert len(schemas) == 1, "the stream's schema equals the snapshot's: announced once"
+    assert [c["name"] for c in schemas[0]["columns"]] == ["id", "owner", "n"]

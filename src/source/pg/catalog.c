@@ -177,11 +177,11 @@ fail:
     return rc;
 }
 
-int sl_pg_schema_from_catalog(PGconn *sql, uint32_t relid, struct sl_table_schema **out,
-                              struct sl_error *err)
+int sl_pg_schema_from_catalog(PGconn *sql, uint32_t relid, const char *column_list,
+                              struct sl_table_schema **out, struct sl_error *err)
 {
     char relid_text[16];
-    const char *params[] = {relid_text};
+    const char *params[] = {relid_text, column_list};
     PGresult *rel = NULL, *cols = NULL;
     struct sl_table_schema *schema = NULL;
     struct column_source *columns = NULL;
@@ -205,14 +205,17 @@ int sl_pg_schema_from_catalog(PGconn *sql, uint32_t relid, struct sl_table_schem
                           "FROM pg_attribute a "
                           "LEFT JOIN pg_index ri ON ri.indrelid = a.attrelid AND ri.indisreplident "
                           "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped "
-                          "AND a.attgenerated = '' ORDER BY a.attnum"
+                          "AND a.attgenerated = '' "
+                          "AND ($2::name[] IS NULL OR a.attname = ANY($2::name[])) "
+                          "ORDER BY a.attnum"
                         : "SELECT a.attname, a.atttypid, a.atttypmod, "
                           "  coalesce(a.attnum = ANY(ri.indkey::int2[]), false) "
                           "FROM pg_attribute a "
                           "LEFT JOIN pg_index ri ON ri.indrelid = a.attrelid AND ri.indisreplident "
                           "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped "
+                          "AND ($2::name[] IS NULL OR a.attname = ANY($2::name[])) "
                           "ORDER BY a.attnum",
-                    1, params, &cols, err);
+                    2, params, &cols, err);
     if (rc != SL_OK)
         goto fail;
     uint32_t n = (uint32_t)PQntuples(cols);

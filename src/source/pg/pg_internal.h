@@ -76,10 +76,11 @@ int sl_pg_schema_from_relation(PGconn *sql, const struct sl_pgoutput_msg *relati
                                struct sl_table_schema **out, struct sl_error *err);
 /*
  * Builds a schema for a table from the catalog alone (snapshot), limited to
- * `column_names` (NULL = all). Caller owns *out.
+ * `column_list`, a name[] literal such as "{id,name}" (a publication's column
+ * list; NULL = all columns). Caller owns *out.
  */
-int sl_pg_schema_from_catalog(PGconn *sql, uint32_t relid, struct sl_table_schema **out,
-                              struct sl_error *err);
+int sl_pg_schema_from_catalog(PGconn *sql, uint32_t relid, const char *column_list,
+                              struct sl_table_schema **out, struct sl_error *err);
 
 /* Installs a schema for relid (takes ownership); marks it for announcement when it changed. */
 int sl_pg_relation_update(struct sl_pg_source *source, struct sl_table_schema *schema,

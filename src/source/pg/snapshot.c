@@ -311,13 +311,13 @@ static int plan_tasks(struct snapshot_shared *shared, struct sl_error *err)
     rc = sl_pg_exec(source->sql,
                     has_rowfilter
                         ? "SELECT c.oid, c.relkind, pg_relation_size(c.oid) / "
-                          "current_setting('block_size')::int8, pt.rowfilter "
+                          "current_setting('block_size')::int8, pt.rowfilter, pt.attnames::text "
                           "FROM pg_publication_tables pt "
                           "JOIN pg_namespace n ON n.nspname = pt.schemaname "
                           "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
                           "WHERE pt.pubname = $1 ORDER BY 3 DESC"
                         : "SELECT c.oid, c.relkind, pg_relation_size(c.oid) / "
-                          "current_setting('block_size')::int8, NULL "
+                          "current_setting('block_size')::int8, NULL, NULL "
                           "FROM pg_publication_tables pt "
                           "JOIN pg_namespace n ON n.nspname = pt.schemaname "
                           "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
@@ -330,11 +330,13 @@ static int plan_tasks(struct snapshot_shared *shared, struct sl_error *err)
         bool partitioned = PQgetvalue(res, t, 1)[0] == 'p';
         uint64_t pages = strtoull(PQgetvalue(res, t, 2), NULL, 10);
         const char *rowfilter = PQgetisnull(res, t, 3) ? NULL : PQgetvalue(res, t, 3);
+        /* PostgreSQL 15 column lists: pgoutput sends only these columns */
+        const char *column_list = PQgetisnull(res, t, 4) ? NULL : PQgetvalue(res, t, 4);
         struct sl_table_schema *schema = NULL;
         struct sl_pg_relation *relation = NULL;
         char *qschema = NULL, *qtable = NULL;
 
-        rc = sl_pg_schema_from_catalog(source->sql, relid, &schema, err);
+        rc = sl_pg_schema_from_catalog(source->sql, relid, column_list, &schema, err);
         if (rc == SL_OK)
             rc = sl_pg_relation_update(source, schema, &relation, err);
         if (rc != SL_OK)
