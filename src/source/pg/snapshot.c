@@ -76,10 +76,10 @@ static void record_error(struct snapshot_shared *shared, int rc, const struct sl
     pthread_mutex_unlock(&shared->lock);
 }
 
-static int deliver(struct worker *w, const struct sl_pg_relation *relation_const)
+/* Hands the pending rows to the sink under the shared lock. */
+static int deliver(struct worker *w, struct sl_pg_relation *relation)
 {
     struct snapshot_shared *shared = w->shared;
-    struct sl_pg_relation *relation = (struct sl_pg_relation *)relation_const;
     const struct sl_table_schema *schema = relation->schema;
     int rc = SL_OK;
 
@@ -240,7 +240,7 @@ static int run_task(struct worker *w, struct snapshot_task *task)
             break;
     }
     if (rc != SL_OK) {
-        /* drain the connection so it can be closed cleanly */
+        /* The COPY may still be running: close the connection instead of draining it. */
         PQfinish(w->conn);
         w->conn = NULL;
         return rc;
