@@ -49,7 +49,7 @@ unit-asan:
 
 # Integration tests against private PostgreSQL clusters, with the ASan binary.
 integration:
-	SLUICE_BIN=$(CURDIR)/build-asan/sluice $(SAN_ENV) \
+	SLUICE_BIN=$(CURDIR)/build-asan/sluice SLUICE_BUILD_DIR=$(CURDIR)/build-asan $(SAN_ENV) \
 	    $(VENV)/bin/python -m pytest tests/integration -q -ra $(PYTEST_ARGS)
 
 # Runs the steps in order even under make -j.

@@ -5,5 +5,6 @@
 enum { SL_EXIT_OK = 0, SL_EXIT_FAILURE = 1, SL_EXIT_USAGE = 2 };
 
 int sl_cmd_tail(int argc, char **argv);
+int sl_cmd_parquet_dump(int argc, char **argv);
 
 #endif

@@ -17,9 +17,10 @@ static void usage(FILE *out)
             "usage: sluice <command> [options]\n"
             "\n"
             "commands:\n"
-            "  tail      stream PostgreSQL changes as JSON lines (sluice tail --help)\n"
-            "  version   print the version\n"
-            "  help      print this help\n");
+            "  tail          stream PostgreSQL changes as JSON lines (sluice tail --help)\n"
+            "  parquet-dump  print a Parquet file's rows or schema as JSON (sluice parquet-dump --help)\n"
+            "  version       print the version\n"
+            "  help          print this help\n");
 }
 
 int main(int argc, char **argv)
@@ -31,6 +32,8 @@ int main(int argc, char **argv)
     const char *command = argv[1];
     if (strcmp(command, "tail") == 0)
         return sl_cmd_tail(argc - 1, argv + 1);
+    if (strcmp(command, "parquet-dump") == 0)
+        return sl_cmd_parquet_dump(argc - 1, argv + 1);
     if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
         printf("sluice %s\n", SLUICE_VERSION);
         return SL_EXIT_OK;
