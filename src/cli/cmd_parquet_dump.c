@@ -239,6 +239,8 @@ static int put_value(struct sl_buf *out, const struct sl_parquet_column_info *in
             int rc = sl_buf_putc(out, '"');
             if (rc == SL_OK)
                 rc = put_time_of_day(out, (int64_t)x * 1000);
+            if (rc == SL_OK && info->adjusted_to_utc)
+                rc = sl_buf_append_str(out, "+00");
             return rc == SL_OK ? sl_buf_putc(out, '"') : rc;
         }
         if (logical_is(info, "INTEGER") && !info->is_signed)
@@ -260,6 +262,8 @@ static int put_value(struct sl_buf *out, const struct sl_parquet_column_info *in
             int rc = sl_buf_putc(out, '"');
             if (rc == SL_OK)
                 rc = put_time_of_day(out, secs * 1000000 + usecs);
+            if (rc == SL_OK && info->adjusted_to_utc)
+                rc = sl_buf_append_str(out, "+00");
             return rc == SL_OK ? sl_buf_putc(out, '"') : rc;
         }
         if (logical_is(info, "INTEGER") && !info->is_signed)

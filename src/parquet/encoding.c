@@ -169,6 +169,29 @@ static ALWAYS_INLINE uint64_t zigzag_decode(uint64_t u)
 
 /* ---------------------------------------------------------------- bit packing */
 
+#define BYTES_01 UINT64_C(0x0101010101010101)
+#define BYTES_7F UINT64_C(0x7f7f7f7f7f7f7f7f)
+
+/* 8 bytes at p as 0/1 per byte (1 where the byte is nonzero): the SWAR "byte is set" test. */
+static ALWAYS_INLINE uint64_t nonzero_bytes(const uint8_t *p)
+{
+    uint64_t x = load_u64(p);
+    return ((((x & BYTES_7F) + BYTES_7F) | x) >> 7) & BYTES_01;
+}
+
+/* 8 bytes of 0/1 to 8 bits, byte k to bit k: the products land on distinct bits 56..63. */
+static ALWAYS_INLINE uint8_t gather_bits(uint64_t zero_one_bytes)
+{
+    return (uint8_t)((zero_one_bytes * UINT64_C(0x0102040810204080)) >> 56);
+}
+
+/* The inverse: bit k of `bits` to byte k (0/1). */
+static ALWAYS_INLINE uint64_t spread_bits(uint8_t bits)
+{
+    uint64_t x = (bits * BYTES_01) & UINT64_C(0x8040201008040201);
+    return ((x + BYTES_7F) >> 7) & BYTES_01;
+}
+
 /*
  * Packs 8 values of w bits (LSB first) into w bytes. With w a constant after inlining the
  * loop unrolls into shifts and 4-byte stores.
@@ -508,6 +531,19 @@ static ALWAYS_INLINE uint8_t *rle_put_literal(const void *values, size_t from, s
     while (from < to) {
         size_t take = to - from < RLE_MAX_LITERAL ? to - from : RLE_MAX_LITERAL;
         size_t groups = (take + 7) / 8;
+        if (kind == RLE_IN_VALID) { /* width 1: a group of 8 valid bytes is one output byte */
+            const uint8_t *valid = (const uint8_t *)values + from;
+            *dst++ = (uint8_t)(groups << 1 | 1);
+            for (size_t g = 0; g < take / 8; g++)
+                *dst++ = gather_bits(nonzero_bytes(valid + 8 * g));
+            if (take % 8 != 0) {
+                uint8_t last[8] = {0};
+                memcpy(last, valid + take / 8 * 8, take % 8);
+                *dst++ = gather_bits(nonzero_bytes(last));
+            }
+            from += take;
+            continue;
+        }
         for (size_t k = 0; k < take; k++)
             chunk[k] = rle_load(values, from + k, kind);
         for (size_t k = take; k < groups * 8; k++)
@@ -549,6 +585,12 @@ static ALWAYS_INLINE uint8_t *rle_encode_runs(const void *values, size_t n, unsi
     while (i < n) {
         uint32_t v = rle_load(values, i, kind);
         size_t j = i + 1, pending, pad;
+        if (kind == RLE_IN_VALID) { /* skip 8 equal levels at a time */
+            const uint8_t *valid = values;
+            uint64_t same = v != 0 ? BYTES_01 : 0;
+            while (j + 8 <= n && nonzero_bytes(valid + j) == same)
+                j += 8;
+        }
         while (j < n && rle_load(values, j, kind) == v)
             j++;
         pending = i - lit_start;
@@ -666,6 +708,13 @@ static ALWAYS_INLINE int rle_decode_runs(const uint8_t *buf, size_t len, unsigne
                                  what, header_at, need, take, avail);
             if (kind == RLE_OUT_U32) {
                 unpack_values(buf + pos, avail, w, take, (uint32_t *)out + done);
+            } else if (w == 1) { /* levels and booleans: a byte of input is 8 output bytes */
+                uint8_t *dst = (uint8_t *)out + done;
+                const uint8_t *src = buf + pos;
+                for (size_t k = 0; k < take / 8; k++)
+                    store_u64(dst + 8 * k, spread_bits(src[k]));
+                for (size_t k = take / 8 * 8; k < take; k++)
+                    dst[k] = (uint8_t)((src[k / 8] >> (k % 8)) & 1);
             } else {
                 /* through a small u32 buffer, in whole groups so offsets stay byte-aligned */
                 uint32_t tmp[512];

@@ -134,12 +134,21 @@ def ts_text(micros, utc):
     return dt.isoformat(sep="T", timespec="microseconds") + ("+00" if utc else "")
 
 
-def time_text(micros):
+def time_text(micros, utc):
     t = (datetime.datetime.min + datetime.timedelta(microseconds=micros)).time()
-    return t.isoformat(timespec="microseconds")
+    return t.isoformat(timespec="microseconds") + ("+00" if utc else "")
 
 
-def column_expected(col, typ):
+def time_adjusted_to_utc(path, name):
+    """Whether the file annotates a TIME column as adjusted to UTC (pyarrow does)."""
+    schema = pq.ParquetFile(path).schema
+    for i in range(len(schema)):
+        if schema.column(i).name == name:
+            return '"isAdjustedToUTC": true' in schema.column(i).logical_type.to_json()
+    raise AssertionError(f"no column {name} in {path}")
+
+
+def column_expected(col, typ, time_utc=False):
     """pyarrow values of a column as parquet-dump prints them (None for null)."""
     if pa.types.is_timestamp(typ):
         raw = col.cast(pa.int64()).to_pylist()
@@ -157,7 +166,8 @@ def column_expected(col, typ):
     if pa.types.is_time(typ):
         raw = col.cast(pa.int32() if typ.bit_width == 32 else pa.int64()).to_pylist()
         mult = {"s": 10**6, "ms": 1000, "us": 1, "ns": 0}[typ.unit]
-        return [None if v is None else time_text(v * mult if mult else v // 1000) for v in raw]
+        return [None if v is None else time_text(v * mult if mult else v // 1000, time_utc)
+                for v in raw]
     vals = col.to_pylist()
     if pa.types.is_boolean(typ):
         return vals
@@ -190,7 +200,8 @@ def check_dump(path, table=None, columns=None):
     for name in names:
         col = table.column(name).combine_chunks() if table.num_rows else table.column(name)
         typ = table.schema.field(name).type
-        want = column_expected(col, typ)
+        utc = pa.types.is_time(typ) and time_adjusted_to_utc(path, name)
+        want = column_expected(col, typ, utc)
         for i, row in enumerate(rows):
             assert list(row.keys()) == names, f"row {i} keys {list(row.keys())}"
             got = row[name]
