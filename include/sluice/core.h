@@ -70,6 +70,11 @@ void sl_free(void *ptr);
 /* Caller owns the copy. */
 char *sl_strdup(const char *s);
 char *sl_strndup(const char *s, size_t len);
+/*
+ * Grows *array (of elem-byte elements, *cap of them) to hold at least `need`,
+ * doubling from 256; the array stays as it was on failure (SL_ENOMEM).
+ */
+int sl_array_grow(void **array, size_t *cap, size_t need, size_t elem);
 /* Make the nth allocation from now fail (1 = the next one); 0 disables. */
 void sl_alloc_fail_after(long nth);
 

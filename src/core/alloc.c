@@ -64,3 +64,23 @@ char *sl_strdup(const char *s)
 {
     return sl_strndup(s, strlen(s));
 }
+
+int sl_array_grow(void **array, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return SL_OK;
+    size_t n = *cap ? *cap : 256;
+    while (n < need) {
+        if (n > SIZE_MAX / 2)
+            return SL_ENOMEM;
+        n *= 2;
+    }
+    if (elem != 0 && n > SIZE_MAX / elem)
+        return SL_ENOMEM;
+    void *grown = sl_realloc(*array, n * elem);
+    if (grown == NULL)
+        return SL_ENOMEM;
+    *array = grown;
+    *cap = n;
+    return SL_OK;
+}

@@ -7,19 +7,17 @@
  */
 #include "parquet/encoding.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the Parquet encodings assume a little-endian host (values are copied as stored)"
 #endif
 
+/* The bit-width and mode switches below rely on inlining to turn parameters into constants. */
 #if defined(__GNUC__)
 #define ALWAYS_INLINE inline __attribute__((always_inline))
-#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define ALWAYS_INLINE inline
-#define UNLIKELY(x) (x)
 #endif
 
 /* Largest dictionary page body: page sizes are Thrift i32, and slots keep u32 offsets. */
@@ -855,18 +853,18 @@ static ALWAYS_INLINE uint64_t mul_fold(uint64_t a, uint64_t b)
 #endif
 }
 
-static ALWAYS_INLINE uint64_t hash_key(uint64_t key)
+static ALWAYS_INLINE uint64_t hash_key(uint64_t key, uint64_t seed)
 {
-    return mul_fold(key ^ HASH_K0, HASH_K1);
+    return mul_fold(key ^ seed, HASH_K1);
 }
 
 /*
  * Hash of a byte string: 16 bytes per multiply in the body, the head and tail read as
  * overlapping words so every length needs at most two reads past the loop.
  */
-static ALWAYS_INLINE uint64_t hash_bytes(const uint8_t *p, size_t len)
+static ALWAYS_INLINE uint64_t hash_bytes(const uint8_t *p, size_t len, uint64_t seed)
 {
-    uint64_t seed = HASH_K2, a, b;
+    uint64_t a, b;
     if (len <= 16) {
         if (len >= 4) {
             size_t mid = (len >> 3) << 2;
@@ -900,6 +898,10 @@ void sl_parquet_dict_init(struct sl_parquet_dict *dict, size_t width, size_t max
     dict->slots = NULL;
     dict->slot_mask = 0;
     dict->shift = 64;
+    /* the seed only has to be unknown to whoever chooses the values: mix the dictionary's
+     * address with the clock (no global state) */
+    dict->seed = mul_fold((uint64_t)(uintptr_t)dict ^ HASH_K0,
+                          (uint64_t)sl_clock_monotonic_ms() ^ HASH_K2);
 }
 
 void sl_parquet_dict_reset(struct sl_parquet_dict *dict)
@@ -946,7 +948,7 @@ static int dict_grow(struct sl_parquet_dict *dict, struct sl_error *err)
         size_t s;
         if (old->index == SLOT_EMPTY)
             continue;
-        s = (size_t)((inline_keys ? hash_key(old->key) : old->key) >> shift);
+        s = (size_t)((inline_keys ? hash_key(old->key, dict->seed) : old->key) >> shift);
         while (slots[s].index != SLOT_EMPTY)
             s = (s + 1) & (cap - 1);
         slots[s] = *old;
@@ -988,7 +990,7 @@ static ALWAYS_INLINE int dict_put(struct sl_parquet_dict *dict, enum dict_mode m
         if (mode == DICT_BYTES) {
             value = data + offsets[row];
             vlen = offsets[row + 1] - offsets[row];
-            key = hash = hash_bytes(value, vlen);
+            key = hash = hash_bytes(value, vlen, dict->seed);
             entry_bytes = 4 + vlen;
         } else {
             value = fixed + row * width;
@@ -1002,9 +1004,9 @@ static ALWAYS_INLINE int dict_put(struct sl_parquet_dict *dict, enum dict_mode m
                 key = 0;
                 memcpy(&key, value, width);
             } else {
-                key = hash_bytes(value, width);
+                key = hash_bytes(value, width, dict->seed);
             }
-            hash = mode == DICT_HASHED_FIXED ? key : hash_key(key);
+            hash = mode == DICT_HASHED_FIXED ? key : hash_key(key, dict->seed);
         }
         s = (size_t)(hash >> dict->shift);
         for (;;) {

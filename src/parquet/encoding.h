@@ -147,7 +147,8 @@ int sl_parquet_dict_indices_decode(const uint8_t *buf, size_t len, uint32_t *out
  * dictionary page body. Open addressing with linear probing over sl_malloc'd slots; values
  * of up to 8 bytes are their own keys, longer ones are hashed and compared on a hash match.
  * Floating-point values are compared by bit pattern (each NaN payload and -0.0 kept apart).
- * Owns its memory; not thread-safe.
+ * The hash is seeded per dictionary; the output never depends on the seed (indices follow
+ * first appearance). Owns its memory; not thread-safe.
  */
 struct sl_parquet_dict_slot;
 struct sl_parquet_dict {
@@ -158,6 +159,7 @@ struct sl_parquet_dict {
     struct sl_parquet_dict_slot *slots;
     size_t slot_mask; /* slot count - 1 (slot count a power of two), 0 before first use */
     unsigned shift;   /* 64 - log2(slot count): slots are picked by the hash's top bits */
+    uint64_t seed;    /* per dictionary, so crafted values cannot be chosen to collide */
 };
 
 /*

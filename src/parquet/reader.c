@@ -92,21 +92,6 @@ static int prefix_at(struct sl_error *err, const struct place *p, int code)
     return code;
 }
 
-static int grow(void **array, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return SL_OK;
-    size_t n = *cap ? *cap : 256;
-    while (n < need)
-        n *= 2;
-    void *grown = sl_realloc(*array, n * elem);
-    if (grown == NULL)
-        return SL_ENOMEM;
-    *array = grown;
-    *cap = n;
-    return SL_OK;
-}
-
 /* ---------------------------------------------------------------- schema */
 
 /* Fills the annotation fields of a leaf's info from its logical or converted type. */
@@ -664,7 +649,7 @@ static int dictionary_page(struct sl_parquet_reader *r, struct chunk_read *cr,
         if (n > len / 4)
             return fail_at(err, &cr->at, SL_EPROTO,
                            "the dictionary page holds fewer values than its header says");
-        if (grow((void **)&r->dict_views, &r->dict_views_cap, n + 1, sizeof(*r->dict_views)))
+        if (sl_array_grow((void **)&r->dict_views, &r->dict_views_cap, n + 1, sizeof(*r->dict_views)))
             return fail_at(err, &cr->at, SL_ENOMEM, "out of memory for the dictionary");
         rc = sl_parquet_plain_decode_bytes(body, len, n, r->dict_views, NULL, err);
     }
@@ -722,7 +707,7 @@ static int decode_values(struct sl_parquet_reader *r, struct chunk_read *cr, int
     uint8_t *dense = bytes ? NULL : col->values + cr->rows_done * width;
     int rc = SL_OK;
 
-    if (grow((void **)&r->views, &r->views_cap, n + 1, sizeof(*r->views)) != SL_OK)
+    if (sl_array_grow((void **)&r->views, &r->views_cap, n + 1, sizeof(*r->views)) != SL_OK)
         return fail_at(err, &cr->at, SL_ENOMEM, "out of memory");
 
     switch (encoding) {
@@ -739,7 +724,7 @@ static int decode_values(struct sl_parquet_reader *r, struct chunk_read *cr, int
         if (!r->has_dict)
             return fail_at(err, &cr->at, SL_EPROTO,
                            "a dictionary-encoded page without a dictionary page");
-        if (grow((void **)&r->indices, &r->indices_cap, n + 1, sizeof(*r->indices)) != SL_OK)
+        if (sl_array_grow((void **)&r->indices, &r->indices_cap, n + 1, sizeof(*r->indices)) != SL_OK)
             return fail_at(err, &cr->at, SL_ENOMEM, "out of memory");
         rc = sl_parquet_dict_indices_decode(buf, len, r->indices, n, r->dict_count, err);
         if (rc != SL_OK)
@@ -847,7 +832,7 @@ static int data_page(struct sl_parquet_reader *r, struct chunk_read *cr,
         return fail_at(err, &cr->at, SL_EPROTO, what);
     }
     page_rows = (size_t)num_values;
-    if (grow((void **)&r->levels, &r->levels_cap, page_rows + 1, 1) != SL_OK)
+    if (sl_array_grow((void **)&r->levels, &r->levels_cap, page_rows + 1, 1) != SL_OK)
         return fail_at(err, &cr->at, SL_ENOMEM, "out of memory");
 
     if (!v2) {
@@ -924,14 +909,14 @@ static int prepare_output(struct chunk_read *cr, struct sl_error *err)
     if ((uint64_t)n * slot > OUTPUT_MAX || n > UINT32_MAX - 1)
         return fail_at(err, &cr->at, SL_ELIMIT,
                        "the row group has too many rows for the reader's memory limit");
-    if (grow((void **)&col->valid, &col->valid_cap, n + 1, 1) != SL_OK)
+    if (sl_array_grow((void **)&col->valid, &col->valid_cap, n + 1, 1) != SL_OK)
         return fail_at(err, &cr->at, SL_ENOMEM, "out of memory");
     if (col->width > 0) {
-        if (grow((void **)&col->values, &col->values_cap, (n + 1) * col->width, 1) != SL_OK)
+        if (sl_array_grow((void **)&col->values, &col->values_cap, (n + 1) * col->width, 1) != SL_OK)
             return fail_at(err, &cr->at, SL_ENOMEM, "out of memory");
         memset(col->values, 0, n * col->width);
     } else {
-        if (grow((void **)&col->offsets, &col->offsets_cap, n + 1, sizeof(uint32_t)) != SL_OK)
+        if (sl_array_grow((void **)&col->offsets, &col->offsets_cap, n + 1, sizeof(uint32_t)) != SL_OK)
             return fail_at(err, &cr->at, SL_ENOMEM, "out of memory");
         col->offsets[0] = 0;
         sl_buf_reset(&col->data);

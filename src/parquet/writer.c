@@ -467,21 +467,6 @@ static size_t open_page_bytes(const struct column_writer *c)
     return c->page_values.len + c->indices_len * 4 + (c->spec.optional ? c->rows / 8 : 0);
 }
 
-static int grow(void **array, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return SL_OK;
-    size_t n = *cap ? *cap : 1024;
-    while (n < need)
-        n *= 2;
-    void *grown = sl_realloc(*array, n * elem);
-    if (grown == NULL)
-        return SL_ENOMEM;
-    *array = grown;
-    *cap = n;
-    return SL_OK;
-}
-
 /* Encodes rows [first, first + n) of one column into its open page. */
 static int append_rows(struct sl_parquet_writer *w, struct column_writer *c,
                        const struct sl_parquet_column_values *v, size_t first, size_t n,
@@ -503,7 +488,7 @@ static int append_rows(struct sl_parquet_writer *w, struct column_writer *c,
     while (n > 0) {
         size_t done = n;
         if (c->spec.optional) {
-            rc = grow((void **)&c->valid, &c->valid_cap, c->rows + n, 1);
+            rc = sl_array_grow((void **)&c->valid, &c->valid_cap, c->rows + n, 1);
             if (rc != SL_OK)
                 return sl_error_set(err, rc, "out of memory buffering column %s", c->name);
             if (valid != NULL)
@@ -513,7 +498,7 @@ static int append_rows(struct sl_parquet_writer *w, struct column_writer *c,
         }
         if (c->page_is_dictionary) {
             size_t nindices = 0;
-            rc = grow((void **)&c->indices, &c->indices_cap, c->indices_len + n, 4);
+            rc = sl_array_grow((void **)&c->indices, &c->indices_cap, c->indices_len + n, 4);
             if (rc != SL_OK)
                 return sl_error_set(err, rc, "out of memory buffering column %s", c->name);
             if (c->physical == SL_PARQUET_TYPE_BYTE_ARRAY)
