@@ -419,7 +419,7 @@ def test_missing_file_is_an_error_naming_it(tmp_path):
                                               ("gzip", False)])
 def test_reads_files_sluice_writes(tmp_path, codec, dictionary):
     if not os.path.exists(WRITE_TOOL):
-        pytest.skip(f"{WRITE_TOOL} is not built")
+        pytest.fail(f"{WRITE_TOOL} is missing: build first (make build)")
     path = tmp_path / "sluice.parquet"
     subprocess.run([WRITE_TOOL, str(path), str(path) + ".jsonl", "3000", "11", codec,
                     "1" if dictionary else "0", "4096", "200000"], check=True,
