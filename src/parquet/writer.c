@@ -75,7 +75,8 @@ struct sl_parquet_writer {
     struct sl_parquet_key_value *kvs;
     uint32_t n_kvs, kvs_cap;
     uint64_t total_rows;
-    bool failed;
+    bool failed; /* a write failed: the file is unusable */
+    bool closed; /* the footer was written */
 };
 
 /* ---------------------------------------------------------------- types */
@@ -843,8 +844,9 @@ int sl_parquet_writer_write(struct sl_parquet_writer *w,
 {
     int rc = SL_OK;
 
-    if (w->failed)
-        return sl_error_set(err, SL_EINVAL, "the Parquet writer failed earlier; start a new file");
+    if (w->failed || w->closed)
+        return sl_error_set(err, SL_EINVAL, "the Parquet writer %s; start a new file",
+                            w->closed ? "is closed" : "failed earlier");
     for (size_t first = 0; first < nrows && rc == SL_OK; first += SLICE_ROWS) {
         size_t n = SL_MIN((size_t)SLICE_ROWS, nrows - first);
         for (uint32_t i = 0; i < w->ncolumns && rc == SL_OK; i++)
@@ -950,8 +952,9 @@ int sl_parquet_writer_close(struct sl_parquet_writer *w, uint64_t *rows_written,
     uint8_t trailer[SL_PARQUET_TRAILER_LEN];
     int rc;
 
-    if (w->failed)
-        return sl_error_set(err, SL_EINVAL, "the Parquet writer failed earlier; start a new file");
+    if (w->failed || w->closed)
+        return sl_error_set(err, SL_EINVAL, "the Parquet writer %s; start a new file",
+                            w->closed ? "is closed" : "failed earlier");
     rc = flush_row_group(w, err);
     if (rc != SL_OK) {
         w->failed = true;
@@ -1007,6 +1010,6 @@ int sl_parquet_writer_close(struct sl_parquet_writer *w, uint64_t *rows_written,
     }
     if (rows_written != NULL)
         *rows_written = w->total_rows;
-    w->failed = true; /* closed: nothing more may be written */
+    w->closed = true;
     return SL_OK;
 }
