@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing sluice needs on Debian 12, idempotently:
 #   - Debian packages (apt-get update + install only when one is missing);
+#   - a Java 17 runtime for Spark (pyspark) when `java -version` fails;
 #   - a Python venv at .venv with tests/requirements.txt (pip's download
 #     cache lives outside the clone, in /var/cache/sluice/pip).
 # Safe to run again and again; the second run does nothing but check.
@@ -24,6 +25,12 @@ for pkg in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
     [[ "$status" == installed ]] || missing+=("$pkg")
 done
+
+# Spark (tests/integration/test_parquet_spark.py) needs Java 17; any working
+# `java` on PATH will do, otherwise Debian's headless runtime is installed.
+if ! java -version >/dev/null 2>&1; then
+    missing+=(openjdk-17-jre-headless)
+fi
 
 if ((${#missing[@]})); then
     log "installing Debian packages: ${missing[*]}"
@@ -75,7 +82,7 @@ fi
 stamp="$venv/.sluice-requirements.sha256"
 want=$({ cat "$requirements"; "$venv/bin/python" -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1)
 have=$(cat "$stamp" 2>/dev/null || true)
-if [[ "$want" != "$have" ]] || ! "$venv/bin/python" -c 'import pytest, psycopg' >/dev/null 2>&1; then
+if [[ "$want" != "$have" ]] || ! "$venv/bin/python" -c 'import pytest, psycopg, pyarrow, pyspark' >/dev/null 2>&1; then
     cache=/var/cache/sluice/pip
     if ! mkdir -p "$cache" 2>/dev/null || [[ ! -w "$cache" ]]; then
         cache="${XDG_CACHE_HOME:-$HOME/.cache}/sluice/pip"
