@@ -3,19 +3,29 @@
  * bench/parquet describes, so the script can compare with pyarrow on the same
  * rows. Data is generated in memory before the clock starts.
  *
- * usage: parquet_bench write FILE ROWS CODEC DICT   -> prints "seconds bytes"
- *        parquet_bench read FILE                     -> prints "seconds rows" (all columns)
+ * usage: parquet_bench write FILE ROWS CODEC DICT   -> prints "seconds bytes cpu_seconds"
+ *        parquet_bench read FILE                     -> prints "seconds rows cpu_seconds"
  * Columns: id int64, name string (high cardinality), color string (5 values),
  * amount decimal(12,2), ts timestamp(us, UTC); every column but id has 10% NULLs.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "sluice/parquet.h"
 
 #define BATCH 65536
+
+/* User + system CPU seconds of this process so far. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 static double now(void)
 {
@@ -87,7 +97,7 @@ static int write_file(const char *path, int64_t rows, const char *codec, int dic
                     : strcmp(codec, "none") == 0 ? SL_PARQUET_COMPRESSION_NONE
                                                  : SL_PARQUET_COMPRESSION_SNAPPY;
     options.dictionary = dictionary != 0;
-    double t0 = now();
+    double t0 = now(), c0 = cpu_seconds();
     if (sl_file_write_stream_open(path, &out, &err) != SL_OK ||
         sl_parquet_writer_open(specs, 5, &options, &out, &writer, &err) != SL_OK)
         goto fail;
@@ -112,8 +122,8 @@ static int write_file(const char *path, int64_t rows, const char *codec, int dic
     }
     if (sl_parquet_writer_close(writer, NULL, &err) != SL_OK || out.finish(out.ctx, &err) != SL_OK)
         goto fail;
-    double seconds = now() - t0;
-    printf("%.6f %llu\n", seconds, (unsigned long long)out.written);
+    double seconds = now() - t0, cpu = cpu_seconds() - c0;
+    printf("%.6f %llu %.6f\n", seconds, (unsigned long long)out.written, cpu);
     out.destroy(out.ctx);
     sl_parquet_writer_free(writer);
     for (size_t b = 0; b < nbatches; b++) {
@@ -134,7 +144,7 @@ static int read_file(const char *path)
     struct sl_parquet_reader *reader = NULL;
     struct sl_error err;
     int64_t rows = 0;
-    double t0 = now();
+    double t0 = now(), c0 = cpu_seconds();
 
     if (sl_file_read_open(path, &file, &err) != SL_OK)
         goto fail;
@@ -153,7 +163,7 @@ static int read_file(const char *path)
         }
         rows += sl_parquet_reader_row_group_rows(reader, g);
     }
-    printf("%.6f %lld\n", now() - t0, (long long)rows);
+    printf("%.6f %lld %.6f\n", now() - t0, (long long)rows, cpu_seconds() - c0);
     sl_parquet_reader_free(reader);
     file.destroy(file.ctx);
     return 0;

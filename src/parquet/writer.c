@@ -147,6 +147,8 @@ static int compare_decimal(const uint8_t *a, const uint8_t *b, size_t width)
 
 static int compare_bytes(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
+    if (alen > 0 && blen > 0 && a[0] != b[0]) /* most comparisons end at the first byte */
+        return a[0] < b[0] ? -1 : 1;
     int c = memcmp(a, b, SL_MIN(alen, blen));
     if (c != 0)
         return c;
@@ -321,33 +323,44 @@ static int stats_add_rows(struct column_writer *c, const struct sl_parquet_colum
     /* byte arrays and decimals: remember where the slice's extremes are */
     const uint8_t *lo = NULL, *hi = NULL;
     size_t lo_len = 0, hi_len = 0;
-    for (size_t r = 0; r < n; r++) {
-        if (valid != NULL && valid[r] == 0)
-            continue;
-        const uint8_t *x;
-        size_t len;
-        if (c->physical == SL_PARQUET_TYPE_BYTE_ARRAY) {
-            x = v->u.bytes.data + v->u.bytes.offsets[first + r];
-            len = v->u.bytes.offsets[first + r + 1] - v->u.bytes.offsets[first + r];
+    if (c->stats.minmax_disabled)
+        return SL_OK;
+    if (c->physical == SL_PARQUET_TYPE_BYTE_ARRAY) {
+        const uint32_t *offsets = v->u.bytes.offsets + first;
+        for (size_t r = 0; r < n; r++) {
+            if (valid != NULL && valid[r] == 0)
+                continue;
+            const uint8_t *x = v->u.bytes.data + offsets[r];
+            size_t len = offsets[r + 1] - offsets[r];
             if (len > STATS_MAX_VALUE_BYTES) {
                 c->stats.minmax_disabled = true;
                 c->stats.has_minmax = false;
                 return SL_OK;
             }
-        } else {
-            x = v->u.fixed + (first + r) * c->width;
-            len = c->width;
+            if (lo == NULL) {
+                lo = hi = x;
+                lo_len = hi_len = len;
+            } else if (compare_bytes(x, len, lo, lo_len) < 0) {
+                lo = x;
+                lo_len = len;
+            } else if (compare_bytes(x, len, hi, hi_len) > 0) {
+                hi = x;
+                hi_len = len;
+            }
         }
-        if (lo == NULL) {
-            lo = hi = x;
-            lo_len = hi_len = len;
-        } else if (compare_value(c, x, len, lo, lo_len) < 0) {
-            lo = x;
-            lo_len = len;
-        } else if (compare_value(c, x, len, hi, hi_len) > 0) {
-            hi = x;
-            hi_len = len;
+    } else {
+        for (size_t r = 0; r < n; r++) {
+            if (valid != NULL && valid[r] == 0)
+                continue;
+            const uint8_t *x = v->u.fixed + (first + r) * c->width;
+            if (lo == NULL)
+                lo = hi = x;
+            else if (compare_decimal(x, lo, c->width) < 0)
+                lo = x;
+            else if (compare_decimal(x, hi, c->width) > 0)
+                hi = x;
         }
+        lo_len = hi_len = c->width;
     }
     if (lo != NULL && (rc = stats_add(c, lo, lo_len)) == SL_OK)
         rc = stats_add(c, hi, hi_len);
