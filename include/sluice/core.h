@@ -162,6 +162,21 @@ void *sl_u64map_remove(struct sl_u64map *map, uint64_t key);       /* returns ol
  * during an iteration may skip or repeat entries (removal shifts entries back). */
 bool sl_u64map_next(const struct sl_u64map *map, size_t *pos, uint64_t *key, void **value);
 
+/* ---------------------------------------------------------------- calendar */
+
+/* A proleptic Gregorian date; year is astronomical (0 is 1 BC, -1 is 2 BC). */
+struct sl_civil_date {
+    int64_t year;
+    int month; /* 1..12 */
+    int day;   /* 1..31 */
+};
+
+/* The date `days` days after 1970-01-01 (negative: before), for any int64 day count
+ * whose year fits (|days| < 2^62). */
+void sl_civil_from_unix_days(int64_t days, struct sl_civil_date *out);
+/* a / b rounded toward negative infinity (b > 0). */
+int64_t sl_floor_div(int64_t a, int64_t b);
+
 /* ---------------------------------------------------------------- misc */
 
 /* Parses a decimal unsigned 64-bit integer; the whole string must be used. */

@@ -53,41 +53,18 @@ static int flush_out(struct sl_buf *out, struct sl_error *err)
 
 /* ---------------------------------------------------------------- values */
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0)))
-        q--;
-    return q;
-}
-
-/* Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days). */
-static void civil_from_days(int64_t days, int64_t *year, int *month, int *day)
-{
-    int64_t z = days + 719468;
-    int64_t era = floor_div(z, 146097);
-    int64_t doe = z - era * 146097;                                      /* [0, 146096] */
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
-    int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11] */
-    *day = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *month = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *year = yoe + era * 400 + (*month <= 2);
-}
-
 static int put_date(struct sl_buf *out, int64_t days)
 {
-    int64_t year;
-    int month, day;
-    civil_from_days(days, &year, &month, &day);
-    if (year < 0)
-        return sl_buf_printf(out, "-%04lld-%02d-%02d", (long long)-year, month, day);
-    return sl_buf_printf(out, "%04lld-%02d-%02d", (long long)year, month, day);
+    struct sl_civil_date date;
+    sl_civil_from_unix_days(days, &date);
+    if (date.year < 0)
+        return sl_buf_printf(out, "-%04lld-%02d-%02d", (long long)-date.year, date.month, date.day);
+    return sl_buf_printf(out, "%04lld-%02d-%02d", (long long)date.year, date.month, date.day);
 }
 
 static int put_time_of_day(struct sl_buf *out, int64_t usecs)
 {
-    int64_t secs = floor_div(usecs, 1000000);
+    int64_t secs = sl_floor_div(usecs, 1000000);
     int64_t frac = usecs - secs * 1000000;
     return sl_buf_printf(out, "%02lld:%02lld:%02lld.%06lld", (long long)(secs / 3600),
                          (long long)(secs / 60 % 60), (long long)(secs % 60), (long long)frac);
@@ -97,14 +74,14 @@ static int put_time_of_day(struct sl_buf *out, int64_t usecs)
 static void split_units(int64_t value, int32_t unit, int64_t *secs, int64_t *usecs)
 {
     int64_t per_sec = unit == 1 ? 1000 : unit == 3 ? 1000000000 : 1000000;
-    *secs = floor_div(value, per_sec);
+    *secs = sl_floor_div(value, per_sec);
     int64_t frac = value - *secs * per_sec;
     *usecs = unit == 1 ? frac * 1000 : unit == 3 ? frac / 1000 : frac;
 }
 
 static int put_timestamp_parts(struct sl_buf *out, int64_t secs, int64_t usecs, bool utc)
 {
-    int64_t days = floor_div(secs, 86400);
+    int64_t days = sl_floor_div(secs, 86400);
     int64_t sod = secs - days * 86400;
     int rc = sl_buf_putc(out, '"');
     if (rc == SL_OK)

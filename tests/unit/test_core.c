@@ -947,7 +947,49 @@ static void test_clocks(void)
     CHECK(wall - now < 2000000 && now - wall < 2000000);
 }
 
-UNIT_TESTS(UNIT_TEST(test_buf_append_keeps_nul_terminated_text),
+
+static bool is_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Walks the calendar day by day from 1600-03-01 to 2400-03-01 against a naive model. */
+static void test_civil_from_unix_days_matches_a_day_by_day_walk(void)
+{
+    static const int month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    struct sl_civil_date d;
+    int64_t year = 1600, month = 3, day = 1;
+    int64_t start = -135080; /* 1600-03-01 */
+    sl_civil_from_unix_days(start, &d);
+    REQUIRE(d.year == 1600 && d.month == 3 && d.day == 1);
+    for (int64_t n = start; n < start + 292194; n++) {
+        sl_civil_from_unix_days(n, &d);
+        if (d.year != year || d.month != month || d.day != day) {
+            CHECK(false);
+            fprintf(stderr, "  day %lld: got %lld-%d-%d want %lld-%lld-%lld\n", (long long)n,
+                    (long long)d.year, d.month, d.day, (long long)year, (long long)month,
+                    (long long)day);
+            return;
+        }
+        int64_t length = month_days[month - 1] + (month == 2 && is_leap(year));
+        if (++day > length) {
+            day = 1;
+            if (++month > 12) {
+                month = 1;
+                year++;
+            }
+        }
+    }
+    sl_civil_from_unix_days(0, &d);
+    CHECK(d.year == 1970 && d.month == 1 && d.day == 1);
+    sl_civil_from_unix_days(-719528, &d); /* 0000-01-01, i.e. 1 BC */
+    CHECK(d.year == 0 && d.month == 1 && d.day == 1);
+    sl_civil_from_unix_days(2932896, &d); /* 9999-12-31 */
+    CHECK(d.year == 9999 && d.month == 12 && d.day == 31);
+    CHECK(sl_floor_div(-7, 2) == -4 && sl_floor_div(7, 2) == 3 && sl_floor_div(-8, 2) == -4);
+}
+
+UNIT_TESTS(UNIT_TEST(test_civil_from_unix_days_matches_a_day_by_day_walk), UNIT_TEST(test_buf_append_keeps_nul_terminated_text),
            UNIT_TEST(test_buf_grows_over_many_appends), UNIT_TEST(test_buf_max_limit),
            UNIT_TEST(test_buf_unlimited_max_regression), UNIT_TEST(test_buf_printf),
            UNIT_TEST(test_buf_reset_keeps_memory), UNIT_TEST(test_buf_detach),

@@ -556,47 +556,9 @@ static int numeric_text(const uint8_t *bin, size_t len, struct sl_buf *out, stru
 
 /* ---------------------------------------------------------------- dates */
 
-struct civil_date {
-    int64_t year; /* astronomical: 0 is 1 BC */
-    int month;    /* 1..12 */
-    int day;      /* 1..31 */
-};
+/* PostgreSQL counts days from 2000-01-01. */
+#define UNIX_DAYS_AT_2000_01_01 INT64_C(10957)
 
-/* Days from 0000-03-01 (proleptic Gregorian) to 2000-01-01. */
-#define DAYS_0000_03_01_TO_2000_01_01 INT64_C(730425)
-#define DAYS_PER_400_YEARS INT64_C(146097)
-
-/*
- * Proleptic Gregorian date of a day count from 2000-01-01. Years are counted
- * from March so the leap day ends each year: a 400-year cycle is three
- * 36524-day centuries and one of 36525, a century is 4-year blocks of 1461
- * days (the last one short by a day except in the fourth century), a block
- * is three 365-day years and one of 366.
- */
-static void civil_from_days(int64_t days, struct civil_date *out)
-{
-    /* Days after the start of each month, counted from March. */
-    static const int month_start[12] = {0, 31, 61, 92, 122, 153, 184, 214, 245, 275, 306, 337};
-    int64_t since = days + DAYS_0000_03_01_TO_2000_01_01;
-    int64_t cycle = since >= 0 ? since / DAYS_PER_400_YEARS
-                               : -((-since + DAYS_PER_400_YEARS - 1) / DAYS_PER_400_YEARS);
-    int64_t rest = since - cycle * DAYS_PER_400_YEARS; /* 0 .. 146096 */
-    int64_t century = SL_MIN(rest / 36524, 3);
-    int64_t block, year_in_block, year;
-    int month_index = 11;
-
-    rest -= century * 36524;
-    block = rest / 1461;
-    rest -= block * 1461;
-    year_in_block = SL_MIN(rest / 365, 3);
-    rest -= year_in_block * 365; /* day of the March-based year, 0 .. 365 */
-    while (month_index > 0 && month_start[month_index] > rest)
-        month_index--;
-    year = cycle * 400 + century * 100 + block * 4 + year_in_block;
-    out->month = month_index < 10 ? month_index + 3 : month_index - 9;
-    out->day = (int)(rest - month_start[month_index]) + 1;
-    out->year = out->month <= 2 ? year + 1 : year;
-}
 
 /* "YYYY-MM-DD"; *bc tells whether the caller must append " BC". */
 /* Writes v in decimal, zero-padded to at least width digits, at p; returns the end. */
@@ -619,9 +581,9 @@ static char *write_u64(char *p, uint64_t v, int width)
 /* Writes "YYYY-MM-DD" (year of era, at least 4 digits) at p; returns the end. */
 static char *write_date(char *p, int64_t days, bool *bc)
 {
-    struct civil_date date;
+    struct sl_civil_date date;
 
-    civil_from_days(days, &date);
+    sl_civil_from_unix_days(days + UNIX_DAYS_AT_2000_01_01, &date);
     *bc = date.year <= 0;
     p = write_u64(p, date.year > 0 ? (uint64_t)date.year : (uint64_t)(1 - date.year), 4);
     *p++ = '-';
