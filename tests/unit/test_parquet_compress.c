@@ -39,29 +39,7 @@ static uint8_t *exact_copy(const void *bytes, size_t len)
 
 static uint8_t *read_data_file(const char *name, size_t *len)
 {
-    char path[1024];
-    FILE *f;
-    long size;
-    uint8_t *bytes;
-
-    snprintf(path, sizeof(path), "%s/encoding/%s", SLUICE_TEST_DATA_DIR, name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "  cannot open %s\n", path);
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    bytes = malloc(size > 0 ? (size_t)size : 1);
-    if (bytes == NULL || fread(bytes, 1, (size_t)size, f) != (size_t)size) {
-        free(bytes);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    *len = (size_t)size;
-    return bytes;
+    return unit_read_file(SLUICE_TEST_DATA_DIR "/encoding", name, len);
 }
 
 /* The inputs of the round trips: name, bytes, length. */

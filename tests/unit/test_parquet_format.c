@@ -34,23 +34,8 @@ static uint8_t *exact_copy(const void *bytes, size_t len)
 
 static bool read_file(const char *name, uint8_t **data, size_t *len)
 {
-    char path[1024];
-    FILE *f;
-    long size;
-
-    snprintf(path, sizeof(path), "%s/%s", SLUICE_PARQUET_GOLDEN_DIR, name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "  cannot open %s\n", path);
-        return false;
-    }
-    fseek(f, 0, SEEK_END);
-    size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    *data = malloc(size > 0 ? (size_t)size : 1);
-    *len = *data != NULL ? fread(*data, 1, (size_t)size, f) : 0;
-    fclose(f);
-    return *data != NULL && *len == (size_t)size;
+    *data = unit_read_file(SLUICE_PARQUET_GOLDEN_DIR, name, len);
+    return *data != NULL;
 }
 
 static void hex_of(const char *bytes, size_t len, char *out, size_t out_size)

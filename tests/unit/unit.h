@@ -18,6 +18,12 @@ extern const struct unit_test unit_tests[];
 extern const size_t unit_test_count;
 extern int unit_current_failed;
 
+/*
+ * Reads the whole file dir/name (test data); caller frees the result with free().
+ * Prints what failed and returns NULL when the file cannot be read.
+ */
+unsigned char *unit_read_file(const char *dir, const char *name, size_t *len);
+
 #define UNIT_TESTS(...)                                                                            \
     const struct unit_test unit_tests[] = {__VA_ARGS__};                                           \
     const size_t unit_test_count = sizeof(unit_tests) / sizeof(unit_tests[0]);
