@@ -182,20 +182,6 @@ static void map_annotation(const struct sl_parquet_schema_element *e,
     }
 }
 
-/* Smallest FIXED_LEN_BYTE_ARRAY width of a DECIMAL of this precision (the writer's rule;
- * recomputed so the reader does not link the writer). */
-static int32_t decimal_width(int32_t precision)
-{
-    int32_t bytes = 1;
-    double limit = 1.0;
-    for (int32_t i = 0; i < precision; i++)
-        limit *= 10.0;
-    /* 2^(8n-1) > 10^precision - 1; doubles are exact enough far from the boundaries */
-    while (bytes < 17 && ldexp(1.0, 8 * bytes - 1) < limit)
-        bytes++;
-    return bytes;
-}
-
 /* The sluice column type, when the annotation is one sluice writes. */
 static enum sl_parquet_column_type sluice_type(const struct sl_parquet_column_info *info)
 {
@@ -231,7 +217,7 @@ static enum sl_parquet_column_type sluice_type(const struct sl_parquet_column_in
         return 0;
     case SL_PARQUET_TYPE_FIXED_LEN_BYTE_ARRAY:
         if (l != NULL && strcmp(l, "DECIMAL") == 0 && info->precision >= 1 &&
-            info->precision <= 38 && info->type_length == decimal_width(info->precision))
+            info->precision <= 38 && info->type_length == sl_parquet_decimal_bytes(info->precision))
             return SL_PARQUET_COL_DECIMAL;
         return 0;
     default:
