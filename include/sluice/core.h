@@ -32,6 +32,7 @@ enum {
     SL_ENOTFOUND = -8, /* a named thing does not exist */
     SL_EINTR = -9,     /* interrupted by a signal / shutdown request */
     SL_EPEER = -10,    /* the peer answered with an error */
+    SL_EEXIST = -11,   /* the thing to create already exists (put-if-absent lost) */
 };
 
 #define SL_ERROR_MESSAGE_MAX 1024

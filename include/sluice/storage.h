@@ -32,7 +32,8 @@ int sl_write_stream_write(struct sl_write_stream *stream, const void *bytes, siz
 
 /*
  * A random-access reader of one immutable object: size and ranged reads.
- * read_at() reads exactly len bytes or fails. Not thread-safe.
+ * read_at() reads exactly len bytes or fails; it may be called from several
+ * threads at once (the Parquet reader decodes columns in parallel).
  */
 struct sl_read_file {
     void *ctx;
@@ -57,5 +58,123 @@ struct sl_memory_file {
 };
 void sl_memory_read_file(struct sl_memory_file *mem, const void *bytes, size_t len,
                          struct sl_read_file *out);
+
+/* ================================================================ object stores */
+
+/*
+ * One entry of a listing. Keys are '/'-separated and relative to the store's
+ * root (no leading '/'). In a non-recursive listing, a "directory" (S3: a
+ * common prefix) is an entry with is_prefix set and a key ending in '/'.
+ */
+struct sl_object_entry {
+    char *key;
+    uint64_t size; /* 0 for prefixes */
+    bool is_prefix;
+};
+
+/* A listing: entries sorted by key (byte order, as S3 returns them). Owns its keys. */
+struct sl_object_listing {
+    struct sl_object_entry *entries;
+    size_t count;
+    size_t cap;
+};
+void sl_object_listing_free(struct sl_object_listing *listing); /* accepts a zeroed listing */
+
+/*
+ * The object-store interface (SQLite VFS style): a versioned struct of
+ * function pointers over one root (a local directory, an S3 bucket + prefix).
+ * Every call names objects by key relative to the root. Objects are immutable
+ * once visible: put and a finished write stream replace an object atomically
+ * (readers see the old or the new bytes, never a mix). Errors name the store,
+ * the key and the operation; a missing object is SL_ENOTFOUND.
+ *
+ * Thread safety: one store may be used from several threads at once (the
+ * Parquet reader decodes columns in parallel, S3 uploads parts in parallel);
+ * streams it opens are used by one thread at a time.
+ */
+#define SL_OBJECT_STORE_VERSION 1
+struct sl_object_store {
+    int version; /* SL_OBJECT_STORE_VERSION */
+    void *ctx;
+    /* e.g. "file:///data/lake" or "s3://bucket/prefix"; borrowed from ctx */
+    const char *uri;
+    /* Creates or replaces key with bytes, atomically and durably. */
+    int (*put)(void *ctx, const char *key, const void *bytes, size_t len, struct sl_error *err);
+    /* Creates key only if absent: SL_EEXIST (and nothing written) when it exists. */
+    int (*put_if_absent)(void *ctx, const char *key, const void *bytes, size_t len,
+                         struct sl_error *err);
+    /* Appends the whole object to out (caller's buffer; its max bounds the size). */
+    int (*get)(void *ctx, const char *key, struct sl_buf *out, struct sl_error *err);
+    /* Reads exactly len bytes at offset into buf. */
+    int (*get_range)(void *ctx, const char *key, uint64_t offset, void *buf, size_t len,
+                     struct sl_error *err);
+    int (*head)(void *ctx, const char *key, uint64_t *size /* out */, struct sl_error *err);
+    /*
+     * Lists keys under prefix ("" for the root; a directory prefix ends in
+     * '/'). recursive: every object below; otherwise objects directly under it
+     * plus one is_prefix entry per sub-"directory". Appends to *out (caller
+     * owns). Unfinished write streams never appear.
+     */
+    int (*list)(void *ctx, const char *prefix, bool recursive, struct sl_object_listing *out,
+                struct sl_error *err);
+    /* Deletes key; a key that does not exist is success. */
+    int (*remove)(void *ctx, const char *key, struct sl_error *err);
+    /* Opens a write stream that creates or replaces key at finish(). Caller owns *out. */
+    int (*open_write)(void *ctx, const char *key, struct sl_write_stream *out,
+                      struct sl_error *err);
+    /* Opens a random-access reader of key (SL_ENOTFOUND if absent). Caller owns *out. */
+    int (*open_read)(void *ctx, const char *key, struct sl_read_file *out, struct sl_error *err);
+    void (*destroy)(void *ctx);
+};
+
+/*
+ * Opens the store a URI names: "file:///abs/dir", a plain path (absolute or
+ * relative: a local directory, created if missing) or, from issue 5 on,
+ * "s3://bucket/prefix". Caller owns *out: release with sl_object_store_close.
+ */
+int sl_object_store_open(const char *uri, struct sl_object_store *out, struct sl_error *err);
+void sl_object_store_close(struct sl_object_store *store); /* accepts a zeroed store */
+
+/* The local backend over directory root (created if missing). */
+int sl_local_store_open(const char *root, struct sl_object_store *out, struct sl_error *err);
+
+/*
+ * The fault-injecting wrapper (tests). It forwards every call to `inner`
+ * and makes the nth call of a chosen operation fail (before reaching inner,
+ * or for a write stream's finish: after the bytes were written, before they
+ * become visible). With `crash` set, every call after the first injected
+ * failure fails too, as if the process had died there.
+ */
+enum sl_fault_op {
+    SL_FAULT_ANY = 0, /* every operation below counts */
+    SL_FAULT_PUT,
+    SL_FAULT_PUT_IF_ABSENT,
+    SL_FAULT_GET,
+    SL_FAULT_GET_RANGE,
+    SL_FAULT_HEAD,
+    SL_FAULT_LIST,
+    SL_FAULT_REMOVE,
+    SL_FAULT_OPEN_WRITE,
+    SL_FAULT_STREAM_WRITE,
+    SL_FAULT_STREAM_FINISH,
+    SL_FAULT_OPEN_READ,
+    SL_FAULT_READ_AT,
+};
+struct sl_fault_plan {
+    enum sl_fault_op op;
+    long nth;          /* 1-based index among calls of op; 0 = never fail (just count) */
+    bool crash;        /* after the failure, fail everything */
+    int code;          /* code of the injected error; 0 means SL_EIO */
+    char key_contains[128]; /* only calls whose key contains this count ("" = all) */
+};
+/* Parses "op=put,nth=3,crash,key=.commit" (op names: any, put, put_if_absent,
+ * get, get_range, head, list, remove, open_write, stream_write, stream_finish,
+ * open_read, read_at). */
+int sl_fault_plan_parse(const char *text, struct sl_fault_plan *out, struct sl_error *err);
+/* Wraps inner (takes ownership: the wrapper destroys it). Caller owns *out. */
+int sl_faulty_store_wrap(struct sl_object_store *inner, const struct sl_fault_plan *plan,
+                         struct sl_object_store *out, struct sl_error *err);
+/* Calls of op seen so far by a store made by sl_faulty_store_wrap (SL_FAULT_ANY: all). */
+long sl_faulty_store_calls(const struct sl_object_store *faulty, enum sl_fault_op op);
 
 #endif

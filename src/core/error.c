@@ -73,6 +73,7 @@ const char *sl_error_code_name(int code)
     case SL_ENOTFOUND: return "ENOTFOUND";
     case SL_EINTR: return "EINTR";
     case SL_EPEER: return "EPEER";
+    case SL_EEXIST: return "EEXIST";
     default: return "EUNKNOWN";
     }
 }
