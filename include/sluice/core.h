@@ -175,6 +175,10 @@ struct sl_civil_date {
 /* The date `days` days after 1970-01-01 (negative: before), for any int64 day count
  * whose year fits (|days| < 2^62). */
 void sl_civil_from_unix_days(int64_t days, struct sl_civil_date *out);
+/* Days from 1970-01-01 to a proleptic Gregorian date (astronomical year); the
+ * inverse of sl_civil_from_unix_days. Month 1..12, day 1..31 (not checked
+ * against the month's length: day 31 of a 30-day month is the next day). */
+int64_t sl_unix_days_from_civil(int64_t year, int month, int day);
 /* a / b rounded toward negative infinity (b > 0). */
 int64_t sl_floor_div(int64_t a, int64_t b);
 

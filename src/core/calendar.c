@@ -45,3 +45,15 @@ void sl_civil_from_unix_days(int64_t days, struct sl_civil_date *out)
     out->day = (int)(rest - month_start[month_index]) + 1;
     out->year = out->month <= 2 ? year + 1 : year;
 }
+
+int64_t sl_unix_days_from_civil(int64_t year, int month, int day)
+{
+    /* Inverse of the above: count from 0000-03-01 with March-based years. */
+    int64_t y = month <= 2 ? year - 1 : year;
+    int64_t cycle = sl_floor_div(y, 400);
+    int64_t year_of_cycle = y - cycle * 400;                        /* 0 .. 399 */
+    int64_t day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+    int64_t day_of_cycle = year_of_cycle * 365 + year_of_cycle / 4 - year_of_cycle / 100 +
+                           day_of_year;                             /* 0 .. 146096 */
+    return cycle * DAYS_PER_400_YEARS + day_of_cycle - DAYS_0000_03_01_TO_1970_01_01;
+}

@@ -819,7 +819,8 @@ static void test_error_code_names(void)
     CHECK_STR(sl_error_code_name(SL_ENOTFOUND), "ENOTFOUND");
     CHECK_STR(sl_error_code_name(SL_EINTR), "EINTR");
     CHECK_STR(sl_error_code_name(SL_EPEER), "EPEER");
-    CHECK_STR(sl_error_code_name(-11), "EUNKNOWN");
+    CHECK_STR(sl_error_code_name(SL_EEXIST), "EEXIST");
+    CHECK_STR(sl_error_code_name(-12), "EUNKNOWN");
     CHECK_STR(sl_error_code_name(1), "EUNKNOWN");
 }
 
@@ -964,6 +965,12 @@ static void test_civil_from_unix_days_matches_a_day_by_day_walk(void)
     REQUIRE(d.year == 1600 && d.month == 3 && d.day == 1);
     for (int64_t n = start; n < start + 292194; n++) {
         sl_civil_from_unix_days(n, &d);
+        if (sl_unix_days_from_civil(year, (int)month, (int)day) != n) {
+            CHECK(false);
+            fprintf(stderr, "  days_from_civil(%lld-%lld-%lld) != %lld\n", (long long)year,
+                    (long long)month, (long long)day, (long long)n);
+            return;
+        }
         if (d.year != year || d.month != month || d.day != day) {
             CHECK(false);
             fprintf(stderr, "  day %lld: got %lld-%d-%d want %lld-%lld-%lld\n", (long long)n,
@@ -986,6 +993,9 @@ static void test_civil_from_unix_days_matches_a_day_by_day_walk(void)
     CHECK(d.year == 0 && d.month == 1 && d.day == 1);
     sl_civil_from_unix_days(2932896, &d); /* 9999-12-31 */
     CHECK(d.year == 9999 && d.month == 12 && d.day == 31);
+    CHECK(sl_unix_days_from_civil(0, 1, 1) == -719528);
+    CHECK(sl_unix_days_from_civil(-4712, 1, 1) == sl_unix_days_from_civil(-4713, 1, 1) + 365);
+    CHECK(sl_unix_days_from_civil(9999, 12, 31) == 2932896);
     CHECK(sl_floor_div(-7, 2) == -4 && sl_floor_div(7, 2) == 3 && sl_floor_div(-8, 2) == -4);
 }
 
