@@ -43,11 +43,27 @@ struct sl_read_file {
 };
 
 /*
- * Local-file streams. The write stream writes `path`.tmp-<pid>-<n>, then at
- * finish fsyncs, renames over `path` and fsyncs the directory. Caller owns
- * *out (call out->destroy(out->ctx)).
+ * Marker in the names of temporary files of unfinished writes. Listings skip
+ * names that contain it and object keys may not contain it.
+ */
+#define SL_STORAGE_TEMP_MARKER ".sluice-tmp-"
+
+/*
+ * Local-file streams. The write stream writes the hidden temp file
+ * "<dir>/.<base>.sluice-tmp-<pid>-<random>" beside `path`, then at finish
+ * fsyncs it, renames it over `path` and fsyncs the directory; abort, destroy
+ * and a failed finish remove it. The directory of `path` must exist. Caller
+ * owns *out (call out->destroy(out->ctx)).
  */
 int sl_file_write_stream_open(const char *path, struct sl_write_stream *out, struct sl_error *err);
+/*
+ * As sl_file_write_stream_open, but finish() never replaces: it publishes the
+ * temp file with link(2), so it fails with SL_EEXIST (and leaves nothing
+ * behind) when `path` exists, even if another process created it a moment
+ * earlier. Caller owns *out.
+ */
+int sl_file_write_stream_open_exclusive(const char *path, struct sl_write_stream *out,
+                                        struct sl_error *err);
 int sl_file_read_open(const char *path, struct sl_read_file *out, struct sl_error *err);
 
 /* An in-memory read file over borrowed bytes (tests, fuzzers); `mem` holds its
@@ -79,6 +95,15 @@ struct sl_object_listing {
     size_t cap;
 };
 void sl_object_listing_free(struct sl_object_listing *listing); /* accepts a zeroed listing */
+
+/*
+ * Checks that key can name an object in every backend: not empty, at most
+ * 1024 bytes, relative (no leading '/'), no empty segment ("//"), no trailing
+ * '/', no "." or ".." segment and no SL_STORAGE_TEMP_MARKER. ("a..b" is a
+ * valid name: only whole ".." segments could escape the root.) SL_EINVAL with
+ * a message naming the key otherwise. Borrowed key.
+ */
+int sl_object_key_check(const char *key, struct sl_error *err);
 
 /*
  * The object-store interface (SQLite VFS style): a versioned struct of
@@ -128,14 +153,35 @@ struct sl_object_store {
 };
 
 /*
- * Opens the store a URI names: "file:///abs/dir", a plain path (absolute or
- * relative: a local directory, created if missing) or, from issue 5 on,
- * "s3://bucket/prefix". Caller owns *out: release with sl_object_store_close.
+ * Opens the store a URI names: "file:///abs/dir" (also "file://localhost/abs";
+ * no percent-decoding), a plain path (absolute or relative: a local
+ * directory, created if missing) or, from issue 5 on, "s3://bucket/prefix"
+ * (SL_ECONFIG until then). Other schemes are SL_EINVAL. Caller owns *out:
+ * release with sl_object_store_close. Borrowed uri.
+ *
+ * Test hook: when the environment variable SLUICE_FAULT_INJECT holds a plan
+ * text (sl_fault_plan_parse), the store is wrapped in the faulty wrapper and
+ * a warning is logged (event=storage_fault_injection); an unparsable plan is
+ * SL_EINVAL. With nth=0 (count only) sl_object_store_close prints one line
+ * "sluice-fault-counts any=N put=N ..." (sl_faulty_store_counts_line) on
+ * stderr, so crash tests can learn how many storage steps a command takes.
+ * Only for tests: never set it in production.
  */
 int sl_object_store_open(const char *uri, struct sl_object_store *out, struct sl_error *err);
 void sl_object_store_close(struct sl_object_store *store); /* accepts a zeroed store */
 
-/* The local backend over directory root (created if missing). */
+/*
+ * The local backend over directory root (created with its parents if
+ * missing; the uri field is "file://" + the canonical absolute root). Keys
+ * are checked with sl_object_key_check and map to root/key; the directories
+ * a key needs are created (and their parents fsynced) by put, put_if_absent
+ * and open_write. put and open_write publish by rename, put_if_absent by
+ * link(2) (atomic against other processes too). remove unlinks the file and
+ * leaves directories in place. A non-recursive listing shows every
+ * subdirectory (even an empty one) as an is_prefix entry; a missing or
+ * non-directory prefix lists nothing. The store holds no mutable state: any
+ * number of threads may call it at once. Borrowed root; caller owns *out.
+ */
 int sl_local_store_open(const char *root, struct sl_object_store *out, struct sl_error *err);
 
 /*
@@ -169,12 +215,35 @@ struct sl_fault_plan {
 };
 /* Parses "op=put,nth=3,crash,key=.commit" (op names: any, put, put_if_absent,
  * get, get_range, head, list, remove, open_write, stream_write, stream_finish,
- * open_read, read_at). */
+ * open_read, read_at). Comma-separated fields, each at most once, blanks
+ * around them ignored: op=<name> (default any), nth=<0..LONG_MAX> (default 0),
+ * crash (needs nth > 0), key=<text without ','> (under 128 bytes),
+ * code=<EIO|ENOTFOUND|...> (a name of sl_error_code_name, "SL_" prefix
+ * optional; default EIO). "" is the default plan (count only). SL_EINVAL
+ * naming the bad field otherwise. */
 int sl_fault_plan_parse(const char *text, struct sl_fault_plan *out, struct sl_error *err);
-/* Wraps inner (takes ownership: the wrapper destroys it). Caller owns *out. */
+/* Stable name of op as the plan text spells it ("put", "read_at"); "?" if out of range. */
+const char *sl_fault_op_name(enum sl_fault_op op);
+/*
+ * Wraps inner and takes ownership of it whatever the result: the wrapper
+ * destroys it (on failure right away) and *inner is zeroed, so closing it
+ * afterwards is a harmless no-op; out may be inner. Caller owns *out. The
+ * wrapper shows inner's uri. Counting: a call counts when its key (for list:
+ * the prefix) contains key_contains; counts are kept per op and in total
+ * (SL_FAULT_ANY), and the call that makes the count of plan.op reach nth
+ * fails with plan.code and the message "injected fault: <op> #<n> on <key>".
+ * Streams and read files it opens are wrapped too (stream_write,
+ * stream_finish, read_at count; abort and destroy always pass through, size()
+ * only fails after a crash) and may outlive the store. Thread-safe (one lock).
+ */
 int sl_faulty_store_wrap(struct sl_object_store *inner, const struct sl_fault_plan *plan,
                          struct sl_object_store *out, struct sl_error *err);
-/* Calls of op seen so far by a store made by sl_faulty_store_wrap (SL_FAULT_ANY: all). */
+/* Calls of op seen so far by a store made by sl_faulty_store_wrap (SL_FAULT_ANY: all);
+ * -1 if faulty is not such a store or op is out of range. Borrowed faulty. */
 long sl_faulty_store_calls(const struct sl_object_store *faulty, enum sl_fault_op op);
+/* Appends "sluice-fault-counts any=N put=N put_if_absent=N ... read_at=N" (every op,
+ * in enum order, no newline) to out. SL_EINVAL if faulty is not a faulty store. */
+int sl_faulty_store_counts_line(const struct sl_object_store *faulty, struct sl_buf *out,
+                                struct sl_error *err);
 
 #endif

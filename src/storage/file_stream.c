@@ -1,17 +1,19 @@
 /*
  * Local-file implementations of the stream interfaces. Writes go to a
  * temporary name in the same directory and become visible atomically at
- * finish (fsync file, rename, fsync directory), so a crash never leaves a
- * half-written object under its final name.
+ * finish (fsync file, rename or link, fsync directory), so a crash never
+ * leaves a half-written object under its final name. Temporary names are
+ * hidden (leading '.') and carry SL_STORAGE_TEMP_MARKER so listings skip them.
  */
 #include "sluice/storage.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int sl_write_stream_write(struct sl_write_stream *stream, const void *bytes, size_t len,
@@ -29,8 +31,18 @@ struct file_writer {
     char *path;
     char *tmp_path;
     int fd;
+    int dir_fd; /* opened up front so finish needs no allocation */
     bool done;
+    bool exclusive; /* publish with link(2): never replace an existing file */
 };
+
+static int fsync_dir(struct file_writer *w, struct sl_error *err)
+{
+    if (fsync(w->dir_fd) != 0)
+        return sl_error_set(err, SL_EIO, "cannot fsync the directory of %s: %s", w->path,
+                            strerror(errno));
+    return SL_OK;
+}
 
 static int file_write(void *ctx, const void *bytes, size_t len, struct sl_error *err)
 {
@@ -47,22 +59,6 @@ static int file_write(void *ctx, const void *bytes, size_t len, struct sl_error 
         len -= (size_t)n;
     }
     return SL_OK;
-}
-
-static int fsync_parent(const char *path, struct sl_error *err)
-{
-    char *copy = sl_strdup(path);
-    if (copy == NULL)
-        return sl_error_set(err, SL_ENOMEM, "out of memory");
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = SL_OK;
-    if (fd < 0 || fsync(fd) != 0)
-        rc = sl_error_set(err, SL_EIO, "cannot fsync the directory of %s: %s", path,
-                          strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    sl_free(copy);
-    return rc;
 }
 
 static int file_finish(void *ctx, struct sl_error *err)
@@ -84,13 +80,26 @@ static int file_finish(void *ctx, struct sl_error *err)
         return sl_error_set(err, SL_EIO, "cannot close %s: %s", w->tmp_path, strerror(errno));
     }
     w->fd = -1;
+    if (w->exclusive) {
+        /* link(2) fails with EEXIST whoever created path, in any process */
+        if (link(w->tmp_path, w->path) != 0) {
+            int rc = errno == EEXIST
+                         ? sl_error_set(err, SL_EEXIST, "%s already exists", w->path)
+                         : sl_error_set(err, SL_EIO, "cannot link %s to %s: %s", w->tmp_path,
+                                        w->path, strerror(errno));
+            unlink(w->tmp_path);
+            return rc;
+        }
+        unlink(w->tmp_path);
+        return fsync_dir(w, err);
+    }
     if (rename(w->tmp_path, w->path) != 0) {
         int rc = sl_error_set(err, SL_EIO, "cannot rename %s to %s: %s", w->tmp_path, w->path,
                               strerror(errno));
         unlink(w->tmp_path);
         return rc;
     }
-    return fsync_parent(w->path, err);
+    return fsync_dir(w, err);
 }
 
 static void file_abort(void *ctx)
@@ -111,35 +120,84 @@ static void file_writer_destroy(void *ctx)
     if (w == NULL)
         return;
     file_abort(w);
+    if (w->dir_fd >= 0)
+        close(w->dir_fd);
     sl_free(w->path);
     sl_free(w->tmp_path);
     sl_free(w);
 }
 
-int sl_file_write_stream_open(const char *path, struct sl_write_stream *out, struct sl_error *err)
+/*
+ * A fresh temp name beside path: "<dir>/.<base>.sluice-tmp-<pid>-<random>".
+ * Random rather than a process counter so there is no shared state; the
+ * caller retries on the (unlikely) EEXIST. The base is cut to 100 bytes to
+ * stay below NAME_MAX.
+ */
+static int temp_name(const char *path, struct sl_buf *out)
 {
-    static unsigned counter; /* distinguishes temp names within a process */
-    struct file_writer *w = sl_calloc(1, sizeof(*w));
+    const char *slash = strrchr(path, '/');
+    const char *base = slash != NULL ? slash + 1 : path;
+    size_t dir_len = (size_t)(base - path);
+    uint64_t nonce = 0;
+
+    if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != (ssize_t)sizeof(nonce)) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        nonce = ((uint64_t)now.tv_sec * 1000000007u) ^ (uint64_t)now.tv_nsec ^
+                ((uint64_t)(uintptr_t)out << 16);
+    }
+    sl_buf_reset(out);
+    return sl_buf_printf(out, "%.*s.%.100s" SL_STORAGE_TEMP_MARKER "%ld-%016llx", (int)dir_len,
+                         path, base, (long)getpid(), (unsigned long long)nonce);
+}
+
+static int write_stream_open(const char *path, bool exclusive, struct sl_write_stream *out,
+                             struct sl_error *err)
+{
+    const char *slash = strrchr(path, '/');
+    struct file_writer *w = NULL;
+    char *dir = NULL;
     struct sl_buf tmp;
+    int rc = SL_OK;
 
     sl_buf_init(&tmp, 8192);
-    if (w == NULL || (w->path = sl_strdup(path)) == NULL ||
-        sl_buf_printf(&tmp, "%s.tmp-%ld-%u", path, (long)getpid(),
-                      __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED)) != SL_OK) {
-        sl_buf_free(&tmp);
-        if (w != NULL)
-            sl_free(w->path);
-        sl_free(w);
-        return sl_error_set(err, SL_ENOMEM, "out of memory opening %s", path);
+    w = sl_calloc(1, sizeof(*w));
+    if (w == NULL) {
+        rc = sl_error_set(err, SL_ENOMEM, "out of memory opening %s", path);
+        goto fail;
     }
-    w->tmp_path = sl_buf_detach(&tmp);
-    w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (w->fd < 0) {
-        int rc = sl_error_set(err, SL_EIO, "cannot create %s: %s", w->tmp_path, strerror(errno));
-        w->done = true;
-        file_writer_destroy(w);
-        return rc;
+    w->fd = -1;
+    w->dir_fd = -1;
+    w->done = true; /* nothing to abort until the temp file exists */
+    w->exclusive = exclusive;
+    if (slash == NULL)
+        dir = sl_strdup(".");
+    else
+        dir = sl_strndup(path, slash == path ? 1 : (size_t)(slash - path));
+    if (dir == NULL || (w->path = sl_strdup(path)) == NULL) {
+        rc = sl_error_set(err, SL_ENOMEM, "out of memory opening %s", path);
+        goto fail;
     }
+    w->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (w->dir_fd < 0) {
+        rc = sl_error_set(err, errno == ENOMEM ? SL_ENOMEM : SL_EIO,
+                          "cannot open the directory of %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    for (int attempt = 0; w->fd < 0; attempt++) {
+        if (temp_name(path, &tmp) != SL_OK) {
+            rc = sl_error_set(err, SL_ENOMEM, "out of memory opening %s", path);
+            goto fail;
+        }
+        w->fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (w->fd < 0 && (errno != EEXIST || attempt == 8)) {
+            rc = sl_error_set(err, SL_EIO, "cannot create %s: %s", tmp.data, strerror(errno));
+            goto fail;
+        }
+    }
+    w->tmp_path = sl_buf_detach(&tmp); /* never NULL: the name was just printed */
+    w->done = false;
+    sl_free(dir);
     out->ctx = w;
     out->write = file_write;
     out->finish = file_finish;
@@ -147,6 +205,23 @@ int sl_file_write_stream_open(const char *path, struct sl_write_stream *out, str
     out->destroy = file_writer_destroy;
     out->written = 0;
     return SL_OK;
+
+fail:
+    sl_buf_free(&tmp);
+    sl_free(dir);
+    file_writer_destroy(w);
+    return rc;
+}
+
+int sl_file_write_stream_open(const char *path, struct sl_write_stream *out, struct sl_error *err)
+{
+    return write_stream_open(path, false, out, err);
+}
+
+int sl_file_write_stream_open_exclusive(const char *path, struct sl_write_stream *out,
+                                        struct sl_error *err)
+{
+    return write_stream_open(path, true, out, err);
 }
 
 /* ---------------------------------------------------------------- read */
