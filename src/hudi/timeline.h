@@ -118,9 +118,9 @@ struct sl_hudi_replaced {
 
 struct sl_hudi_commit_meta {
     struct sl_hudi_write_stat *stats;
-    size_t nstats;
+    size_t nstats, stats_cap;
     struct sl_hudi_replaced *replaced;
-    size_t nreplaced;
+    size_t nreplaced, replaced_cap;
     char *operation; /* "UPSERT", ... or NULL */
     char *schema;    /* extraMetadata.schema (Avro JSON) or NULL */
     char *checkpoint; /* extraMetadata["sluice.checkpoint"] or NULL */
