@@ -4,7 +4,8 @@
  * rows. Data is generated in memory before the clock starts.
  *
  * usage: parquet_bench write FILE ROWS CODEC DICT   -> prints "seconds bytes cpu_seconds"
- *        parquet_bench read FILE                     -> prints "seconds rows cpu_seconds"
+ *        parquet_bench read FILE [THREADS]   -> prints "seconds rows cpu_seconds threads"
+ *          (THREADS: decoding threads, 0 or absent = the reader's default)
  * Columns: id int64, name string (high cardinality), color string (5 values),
  * amount decimal(12,2), ts timestamp(us, UTC); every column but id has 10% NULLs.
  */
@@ -137,38 +138,56 @@ fail:
     return 1;
 }
 
-/* Reads every column of every row group; prints "seconds rows". */
-static int read_file(const char *path)
+/*
+ * Reads every column of every row group with sl_parquet_reader_read_columns on
+ * `threads` decoding threads (0 = the reader's default); prints "seconds rows
+ * cpu_seconds threads".
+ */
+static int read_file(const char *path, uint32_t threads)
 {
     struct sl_read_file file;
     struct sl_parquet_reader *reader = NULL;
+    struct sl_parquet_column_values *values = NULL;
+    uint32_t *all = NULL;
     struct sl_error err;
     int64_t rows = 0;
+    bool file_open = false;
     double t0 = now(), c0 = cpu_seconds();
 
     if (sl_file_read_open(path, &file, &err) != SL_OK)
         goto fail;
-    if (sl_parquet_reader_open(&file, path, &reader, &err) != SL_OK) {
-        file.destroy(file.ctx);
+    file_open = true;
+    if (sl_parquet_reader_open(&file, path, &reader, &err) != SL_OK ||
+        sl_parquet_reader_set_threads(reader, threads, &err) != SL_OK)
+        goto fail;
+    uint32_t ncolumns = sl_parquet_reader_ncolumns(reader);
+    values = calloc(ncolumns + 1, sizeof(*values));
+    all = calloc(ncolumns + 1, sizeof(*all));
+    if (values == NULL || all == NULL) {
+        sl_error_set(&err, SL_ENOMEM, "out of memory");
         goto fail;
     }
+    for (uint32_t c = 0; c < ncolumns; c++)
+        all[c] = c;
     for (uint32_t g = 0; g < sl_parquet_reader_num_row_groups(reader); g++) {
-        for (uint32_t c = 0; c < sl_parquet_reader_ncolumns(reader); c++) {
-            struct sl_parquet_column_values values;
-            if (sl_parquet_reader_read_column(reader, g, c, &values, &err) != SL_OK) {
-                sl_parquet_reader_free(reader);
-                file.destroy(file.ctx);
-                goto fail;
-            }
-        }
+        if (sl_parquet_reader_read_columns(reader, g, all, ncolumns, values, &err) != SL_OK)
+            goto fail;
         rows += sl_parquet_reader_row_group_rows(reader, g);
     }
-    printf("%.6f %lld %.6f\n", now() - t0, (long long)rows, cpu_seconds() - c0);
+    printf("%.6f %lld %.6f %u\n", now() - t0, (long long)rows, cpu_seconds() - c0,
+           sl_parquet_reader_threads(reader));
+    free(values);
+    free(all);
     sl_parquet_reader_free(reader);
     file.destroy(file.ctx);
     return 0;
 fail:
     fprintf(stderr, "parquet_bench: %s\n", err.message);
+    free(values);
+    free(all);
+    sl_parquet_reader_free(reader);
+    if (file_open)
+        file.destroy(file.ctx);
     return 1;
 }
 
@@ -176,8 +195,8 @@ int main(int argc, char **argv)
 {
     if (argc == 6 && strcmp(argv[1], "write") == 0)
         return write_file(argv[2], atoll(argv[3]), argv[4], atoi(argv[5]));
-    if (argc == 3 && strcmp(argv[1], "read") == 0)
-        return read_file(argv[2]);
-    fprintf(stderr, "usage: parquet_bench write FILE ROWS CODEC DICT | read FILE\n");
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "read") == 0)
+        return read_file(argv[2], argc == 4 ? (uint32_t)atoi(argv[3]) : 0);
+    fprintf(stderr, "usage: parquet_bench write FILE ROWS CODEC DICT | read FILE [THREADS]\n");
     return 2;
 }

@@ -122,4 +122,19 @@ if [[ "$got" -lt "$expected" ]]; then
     cat "$tmp/sluice.log" >&2
     exit 1
 fi
-say "done: $got changes captured; the cluster is removed on exit"
+lake="$tmp/lake"
+say "sluice apply --lake $lake --batch-rows 1 < changes.jsonl (one Hudi commit per transaction)"
+"$SLUICE" apply --lake "$lake" --batch-rows 1 --log-level warn <"$out"
+find "$lake" -name '*.parquet' | sed "s|$lake/|   |" | sort
+
+say "sluice timeline $lake/public/orders"
+"$SLUICE" timeline "$lake/public/orders"
+
+say "sluice cat $lake/public/customers"
+"$SLUICE" cat "$lake/public/customers"
+
+first=$("$SLUICE" timeline "$lake/public/orders" | head -1 | sed 's/.*"instant":"\([0-9]*\)".*/\1/')
+say "sluice cat --as-of $first $lake/public/orders (time travel: before the update, delete and truncate)"
+"$SLUICE" cat --as-of "$first" "$lake/public/orders"
+
+say "done: $got changes captured and applied as Hudi tables; the cluster and the lake are removed on exit"

@@ -19,7 +19,7 @@ log() { printf 'install-deps: %s\n' "$*" >&2; }
 # ------------------------------------------------------------ Debian packages
 packages=(
     build-essential cmake pkg-config libpq-dev
-    libsnappy-dev libzstd-dev zlib1g-dev libjansson-dev
+    libsnappy-dev libzstd-dev zlib1g-dev libjansson-dev libyaml-dev
     postgresql-15 postgresql-contrib
     clang-14 libclang-rt-14-dev llvm-14
     python3-venv

@@ -105,7 +105,7 @@ struct sl_hudi_write_options {
     const char *partition_column;  /* NULL: unpartitioned */
     enum sl_hudi_partition_kind partition_kind;
     bool soft_deletes;             /* keep deleted rows with _change_operation_type 'd' */
-    uint64_t small_file_bytes;     /* file groups below this take inserts (default 100 MiB) */
+    uint64_t small_file_bytes;     /* file groups below this take inserts (default 100 MiB; 0: none) */
     uint64_t max_file_bytes;       /* target maximum base file size (default 120 MiB) */
     enum sl_parquet_compression codec; /* default SNAPPY */
 };
@@ -136,7 +136,7 @@ void sl_hudi_writer_close(struct sl_hudi_writer *writer); /* accepts NULL; relea
  */
 int sl_hudi_writer_add(struct sl_hudi_writer *writer, const struct sl_change *change,
                        struct sl_error *err);
-/* Rows pending in the batch. */
+/* Rows pending in the batch (a pending truncate counts as one). */
 size_t sl_hudi_writer_pending(const struct sl_hudi_writer *writer);
 /* Drops the pending batch. */
 void sl_hudi_writer_discard(struct sl_hudi_writer *writer);

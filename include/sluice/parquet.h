@@ -55,7 +55,8 @@ int32_t sl_parquet_decimal_bytes(int32_t precision);
 struct sl_parquet_writer_options {
     enum sl_parquet_compression codec;
     int compression_level;        /* 0 = the codec's default */
-    bool dictionary;              /* RLE_DICTIONARY, falling back to PLAIN past the limit */
+    bool dictionary;              /* RLE_DICTIONARY, falling back to PLAIN past the limit, or
+                                     when a chunk's first 16384 values are all distinct */
     size_t dictionary_page_limit; /* bytes of distinct values per column chunk */
     size_t row_group_bytes;       /* uncompressed bytes per row group (default 128 MiB) */
     size_t page_bytes;            /* uncompressed bytes per data page (default 1 MiB) */
@@ -174,5 +175,50 @@ const char *sl_parquet_reader_created_by(const struct sl_parquet_reader *reader)
 int sl_parquet_reader_read_column(struct sl_parquet_reader *reader, uint32_t row_group,
                                   uint32_t column, struct sl_parquet_column_values *out /* out */,
                                   struct sl_error *err);
+
+/* Most decoding threads a reader may use (sl_parquet_reader_set_threads). */
+#define SL_PARQUET_READER_MAX_THREADS 64u
+/* Threads a reader uses by default: the online CPUs, at most this many. */
+#define SL_PARQUET_READER_DEFAULT_THREADS_CAP 8u
+
+/*
+ * Sets how many threads sl_parquet_reader_read_columns decodes with: 0 picks
+ * the default (online CPUs, capped at SL_PARQUET_READER_DEFAULT_THREADS_CAP),
+ * 1 decodes on the calling thread only, N > 1 uses the calling thread plus
+ * N - 1 threads the reader owns. Each thread has its own scratch (chunk and
+ * page buffers, decompressor, dictionary), so memory grows with N by about
+ * one column chunk per thread. Threads start on the first read that needs
+ * them and end with sl_parquet_reader_free or the next call of this
+ * function; if the system refuses to start one, the reader carries on with
+ * those it has. More than SL_PARQUET_READER_MAX_THREADS is SL_EINVAL.
+ * Call it from the thread that uses the reader, between reads.
+ */
+int sl_parquet_reader_set_threads(struct sl_parquet_reader *reader, uint32_t threads,
+                                  struct sl_error *err);
+/* The number of decoding threads configured (after resolving 0 to the default). */
+uint32_t sl_parquet_reader_threads(const struct sl_parquet_reader *reader);
+
+/*
+ * Reads several columns of one row group, decoding them in parallel on the
+ * reader's threads (largest chunk first); out[i] receives columns[i] exactly
+ * as sl_parquet_reader_read_column would fill it. A column may be listed more
+ * than once (it is read once; its entries share the arrays). `columns` and
+ * `out` are the caller's; the arrays out[] points to belong to the reader and
+ * stay valid until the same column is read again or the reader is freed. A
+ * row group or column index out of range is SL_EINVAL. On
+ * failure every out[] is zeroed, the arrays of the listed columns are
+ * unspecified, and the error is the one of the first failing column in
+ * `columns` order, naming the file, row group and column as
+ * sl_parquet_reader_read_column does (columns after it may be skipped).
+ *
+ * Like every reader function it is called from one thread at a time; it
+ * returns only after every worker has finished with this call's columns.
+ * The reader's sl_read_file must accept concurrent read_at calls (see
+ * storage.h) when more than one thread is configured.
+ */
+int sl_parquet_reader_read_columns(struct sl_parquet_reader *reader, uint32_t row_group,
+                                   const uint32_t *columns, uint32_t ncolumns,
+                                   struct sl_parquet_column_values *out /* out: ncolumns */,
+                                   struct sl_error *err);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sluice/config.h"
 #include "sluice/hudi.h"
 
 #define LINE_MAX_BYTES ((size_t)256 << 20)
@@ -31,6 +32,7 @@ struct apply_table {
 struct apply {
     struct sl_object_store store;
     struct sl_hudi_write_options options;
+    const struct sl_config *config; /* --config, or NULL; borrowed */
     struct apply_table *tables;
     uint64_t batch_rows;
     uint64_t pending_rows;
@@ -44,6 +46,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: sluice apply --lake URI [--batch-rows N] [--partition-by COLUMN[:UNIT]]\n"
+            "                    [--config FILE]\n"
             "\n"
             "Reads change events (the `sluice tail` JSON lines) from stdin and writes one\n"
             "Hudi copy-on-write table per source table at <lake>/<schema>/<table>.\n"
@@ -53,6 +56,10 @@ static void usage(FILE *out)
             "                       (default 100000); the end of input commits the rest\n"
             "  --partition-by C     partition new tables by column C, hive style; C:day,\n"
             "                       C:month, C:year, C:hour cut a timestamp or date column\n"
+            "  --config FILE        table settings from a sluice config file (YAML): lake,\n"
+            "                       defaults and tables (partition_by, deletes, file sizes,\n"
+            "                       compression); --lake wins over its lake, and\n"
+            "                       --partition-by applies only to tables it does not name\n"
             "  --log-level LEVEL    error, warn, info (default), debug\n");
 }
 
@@ -81,6 +88,17 @@ static int open_table(struct apply *a, const struct sl_table_schema *schema,
         goto fail;
     }
     snprintf(base, sizeof(base), "%s/%s", schema->schema_name, schema->table_name);
+    if (a->config != NULL) {
+        /* the config's entry for this table, or its defaults; a --partition-by on the
+         * command line still applies to the tables the config does not name */
+        struct sl_table_config settings;
+        sl_config_table(a->config, schema->schema_name, schema->table_name, &settings);
+        sl_config_write_options(&settings, &options);
+        if (settings.table_name == NULL && a->options.partition_column != NULL) {
+            options.partition_column = a->options.partition_column;
+            options.partition_kind = a->options.partition_kind;
+        }
+    }
     options.database = schema->schema_name;
     options.table_name = schema->table_name;
     rc = sl_hudi_writer_open(&a->store, base, &options, &t->writer, err);
@@ -209,6 +227,7 @@ int sl_cmd_apply(int argc, char **argv)
         {"lake", required_argument, NULL, 'l'},
         {"batch-rows", required_argument, NULL, 'b'},
         {"partition-by", required_argument, NULL, 'p'},
+        {"config", required_argument, NULL, 'c'},
         {"log-level", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -218,6 +237,8 @@ int sl_cmd_apply(int argc, char **argv)
     struct sl_change_json_reader *reader = NULL;
     struct sl_change_sink sink;
     const char *lake = NULL;
+    const char *config_path = NULL;
+    struct sl_config *config = NULL;
     char *partition_column = NULL;
     char *line = NULL;
     size_t line_cap = 0;
@@ -231,6 +252,7 @@ int sl_cmd_apply(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
         switch (opt) {
         case 'l': lake = optarg; break;
+        case 'c': config_path = optarg; break;
         case 'b': {
             uint64_t n;
             if (sl_parse_u64(optarg, &n) != SL_OK || n == 0) {
@@ -277,10 +299,25 @@ int sl_cmd_apply(int argc, char **argv)
             return SL_EXIT_USAGE;
         }
     }
+    if (config_path != NULL && optind == argc) {
+        /* before the store is opened: a bad config writes nothing */
+        rc = sl_config_load_file(config_path, &config, &err);
+        if (rc != SL_OK) {
+            fprintf(stderr, "sluice apply: %s\n", err.message);
+            sl_free(partition_column);
+            return rc == SL_ENOMEM || rc == SL_EIO ? SL_EXIT_FAILURE : SL_EXIT_USAGE;
+        }
+        sl_log(SL_LOG_INFO, "config_loaded", "file=%s tables=%zu", config_path, config->ntables);
+        if (lake == NULL)
+            lake = config->lake;
+        a.config = config;
+    }
     if (lake == NULL || optind != argc) {
         fprintf(stderr, "sluice apply: %s\n\n",
-                lake == NULL ? "--lake is required" : "unexpected arguments");
+                lake == NULL ? "--lake (or lake: in the --config file) is required"
+                             : "unexpected arguments");
         usage(stderr);
+        sl_config_free(config);
         sl_free(partition_column);
         return SL_EXIT_USAGE;
     }
@@ -338,5 +375,6 @@ done:
     sl_object_store_close(&a.store);
     free(line);
     sl_free(partition_column);
+    sl_config_free(config);
     return status;
 }

@@ -2,15 +2,15 @@
  * `sluice parquet-dump FILE [--schema] [--columns a,b]`: a Parquet file's rows
  * as JSON lines (or its schema as one JSON object), for users inspecting base
  * files. Values follow `sluice tail`'s conventions. Rows are read a row group
- * at a time (every selected column, then the rows), so memory is bounded by
- * one row group.
+ * at a time (every selected column, decoded in parallel, then the rows), so
+ * memory is bounded by one row group.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "parquet_json.h"
 #include "sluice/change.h"
 #include "sluice/parquet.h"
 
@@ -53,247 +53,11 @@ static int flush_out(struct sl_buf *out, struct sl_error *err)
 
 /* ---------------------------------------------------------------- values */
 
-static int put_date(struct sl_buf *out, int64_t days)
-{
-    struct sl_civil_date date;
-    sl_civil_from_unix_days(days, &date);
-    if (date.year < 0)
-        return sl_buf_printf(out, "-%04lld-%02d-%02d", (long long)-date.year, date.month, date.day);
-    return sl_buf_printf(out, "%04lld-%02d-%02d", (long long)date.year, date.month, date.day);
-}
-
-static int put_time_of_day(struct sl_buf *out, int64_t usecs)
-{
-    int64_t secs = sl_floor_div(usecs, 1000000);
-    int64_t frac = usecs - secs * 1000000;
-    return sl_buf_printf(out, "%02lld:%02lld:%02lld.%06lld", (long long)(secs / 3600),
-                         (long long)(secs / 60 % 60), (long long)(secs % 60), (long long)frac);
-}
-
-/* A value in `unit` (1 millis, 2 micros, 3 nanos) as whole seconds and microseconds (floored). */
-static void split_units(int64_t value, int32_t unit, int64_t *secs, int64_t *usecs)
-{
-    int64_t per_sec = unit == 1 ? 1000 : unit == 3 ? 1000000000 : 1000000;
-    *secs = sl_floor_div(value, per_sec);
-    int64_t frac = value - *secs * per_sec;
-    *usecs = unit == 1 ? frac * 1000 : unit == 3 ? frac / 1000 : frac;
-}
-
-static int put_timestamp_parts(struct sl_buf *out, int64_t secs, int64_t usecs, bool utc)
-{
-    int64_t days = sl_floor_div(secs, 86400);
-    int64_t sod = secs - days * 86400;
-    int rc = sl_buf_putc(out, '"');
-    if (rc == SL_OK)
-        rc = put_date(out, days);
-    if (rc == SL_OK)
-        rc = sl_buf_putc(out, 'T');
-    if (rc == SL_OK)
-        rc = sl_buf_printf(out, "%02lld:%02lld:%02lld.%06lld", (long long)(sod / 3600),
-                           (long long)(sod / 60 % 60), (long long)(sod % 60), (long long)usecs);
-    if (rc == SL_OK && utc)
-        rc = sl_buf_append_str(out, "+00");
-    if (rc == SL_OK)
-        rc = sl_buf_putc(out, '"');
-    return rc;
-}
-
-static int put_float(struct sl_buf *out, double value, bool single)
-{
-    char text[40];
-    if (isnan(value))
-        return sl_buf_append_str(out, "\"NaN\"");
-    if (isinf(value))
-        return sl_buf_append_str(out, value > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-    for (int digits = 1; digits <= (single ? 9 : 17); digits++) {
-        snprintf(text, sizeof(text), "%.*g", digits, value);
-        if (single ? strtof(text, NULL) == (float)value : strtod(text, NULL) == value)
-            break;
-    }
-    return sl_buf_append_str(out, text);
-}
-
-static int put_hex(struct sl_buf *out, const uint8_t *bytes, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    int rc = sl_buf_append_str(out, "\"\\\\x");
-    if (rc == SL_OK)
-        rc = sl_buf_reserve(out, len * 2 + 1);
-    for (size_t i = 0; i < len && rc == SL_OK; i++) {
-        out->data[out->len++] = hex[bytes[i] >> 4];
-        out->data[out->len++] = hex[bytes[i] & 15];
-    }
-    if (rc == SL_OK) {
-        out->data[out->len] = '\0';
-        rc = sl_buf_putc(out, '"');
-    }
-    return rc;
-}
-
-static int put_int128_decimal(struct sl_buf *out, __int128 value, int32_t scale)
-{
-    char digits[64];
-    size_t n = 0;
-    bool negative = value < 0;
-    unsigned __int128 mag = negative ? (unsigned __int128)0 - (unsigned __int128)value
-                                     : (unsigned __int128)value;
-    int rc;
-
-    do {
-        digits[n++] = (char)('0' + (int)(mag % 10));
-        mag /= 10;
-    } while (mag != 0 && n < sizeof(digits));
-    if (scale < 0 || scale > 60)
-        scale = 0;
-    while (n <= (size_t)scale && scale > 0 && n < sizeof(digits))
-        digits[n++] = '0'; /* at least one digit before the point */
-    rc = sl_buf_putc(out, '"');
-    if (rc == SL_OK && negative)
-        rc = sl_buf_putc(out, '-');
-    for (size_t i = n; i > 0 && rc == SL_OK; i--) {
-        if (scale > 0 && i == (size_t)scale)
-            rc = sl_buf_putc(out, '.');
-        if (rc == SL_OK)
-            rc = sl_buf_putc(out, digits[i - 1]);
-    }
-    if (rc == SL_OK)
-        rc = sl_buf_putc(out, '"');
-    return rc;
-}
-
-/* A big-endian two's complement decimal of len bytes; wider than 16 bytes only if sign-extended. */
-static int put_be_decimal(struct sl_buf *out, const uint8_t *bytes, size_t len, int32_t scale)
-{
-    unsigned __int128 acc;
-    size_t skip = 0;
-    if (len == 0)
-        return put_int128_decimal(out, 0, scale);
-    bool negative = (bytes[0] & 0x80) != 0;
-    while (len - skip > 16) {
-        if (bytes[skip] != (negative ? 0xff : 0x00))
-            return put_hex(out, bytes, len); /* out of range of 128 bits */
-        skip++;
-    }
-    acc = negative ? ~(unsigned __int128)0 : 0;
-    for (size_t i = skip; i < len; i++)
-        acc = (acc << 8) | bytes[i];
-    return put_int128_decimal(out, (__int128)acc, scale);
-}
-
-static bool logical_is(const struct sl_parquet_column_info *info, const char *name)
-{
-    return info->logical != NULL && strcmp(info->logical, name) == 0;
-}
-
-static int put_uuid(struct sl_buf *out, const uint8_t *b)
-{
-    return sl_buf_printf(out,
-                         "\"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x\"",
-                         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-                         b[12], b[13], b[14], b[15]);
-}
-
-/* Appends row `row` of a column as JSON. */
-static int put_value(struct sl_buf *out, const struct sl_parquet_column_info *info,
-                     const struct sl_parquet_column_values *v, size_t row)
-{
-    if (v->valid != NULL && v->valid[row] == 0)
-        return sl_buf_append_str(out, "null");
-    switch (info->physical) {
-    case PT_BOOLEAN:
-        return sl_buf_append_str(out, v->u.booleans[row] ? "true" : "false");
-    case PT_INT32: {
-        int32_t x = v->u.i32[row];
-        if (logical_is(info, "DECIMAL"))
-            return put_int128_decimal(out, x, info->scale);
-        if (logical_is(info, "DATE")) {
-            int rc = sl_buf_putc(out, '"');
-            if (rc == SL_OK)
-                rc = put_date(out, x);
-            return rc == SL_OK ? sl_buf_putc(out, '"') : rc;
-        }
-        if (logical_is(info, "TIME")) {
-            int rc = sl_buf_putc(out, '"');
-            if (rc == SL_OK)
-                rc = put_time_of_day(out, (int64_t)x * 1000);
-            if (rc == SL_OK && info->adjusted_to_utc)
-                rc = sl_buf_append_str(out, "+00");
-            return rc == SL_OK ? sl_buf_putc(out, '"') : rc;
-        }
-        if (logical_is(info, "INTEGER") && !info->is_signed)
-            return sl_buf_printf(out, "%u", (unsigned)(uint32_t)x);
-        return sl_buf_printf(out, "%d", (int)x);
-    }
-    case PT_INT64: {
-        int64_t x = v->u.i64[row];
-        if (logical_is(info, "DECIMAL"))
-            return put_int128_decimal(out, x, info->scale);
-        if (logical_is(info, "TIMESTAMP")) {
-            int64_t secs, usecs;
-            split_units(x, info->time_unit, &secs, &usecs);
-            return put_timestamp_parts(out, secs, usecs, info->adjusted_to_utc);
-        }
-        if (logical_is(info, "TIME")) {
-            int64_t secs, usecs;
-            split_units(x, info->time_unit, &secs, &usecs);
-            int rc = sl_buf_putc(out, '"');
-            if (rc == SL_OK)
-                rc = put_time_of_day(out, secs * 1000000 + usecs);
-            if (rc == SL_OK && info->adjusted_to_utc)
-                rc = sl_buf_append_str(out, "+00");
-            return rc == SL_OK ? sl_buf_putc(out, '"') : rc;
-        }
-        if (logical_is(info, "INTEGER") && !info->is_signed)
-            return sl_buf_printf(out, "%llu", (unsigned long long)(uint64_t)x);
-        return sl_buf_printf(out, "%lld", (long long)x);
-    }
-    case PT_INT96: {
-        const uint8_t *b = v->u.fixed + row * 12;
-        uint64_t nanos = 0;
-        uint32_t julian = 0;
-        for (int i = 7; i >= 0; i--)
-            nanos = (nanos << 8) | b[i];
-        for (int i = 11; i >= 8; i--)
-            julian = (julian << 8) | b[i];
-        int64_t days = (int64_t)julian - 2440588;
-        int64_t nod = (int64_t)(nanos % 86400000000000ull); /* clamp garbage to a day */
-        return put_timestamp_parts(out, days * 86400 + nod / 1000000000,
-                                   nod % 1000000000 / 1000, true);
-    }
-    case PT_FLOAT:
-        return put_float(out, v->u.f32[row], true);
-    case PT_DOUBLE:
-        return put_float(out, v->u.f64[row], false);
-    case PT_BYTE_ARRAY: {
-        const uint8_t *b = v->u.bytes.data + v->u.bytes.offsets[row];
-        size_t len = v->u.bytes.offsets[row + 1] - v->u.bytes.offsets[row];
-        if (logical_is(info, "STRING") || logical_is(info, "JSON") || logical_is(info, "ENUM"))
-            return sl_json_append_string(out, (const char *)b, len);
-        if (logical_is(info, "DECIMAL"))
-            return put_be_decimal(out, b, len, info->scale);
-        return put_hex(out, b, len);
-    }
-    case PT_FLBA: {
-        size_t width = (size_t)info->type_length;
-        const uint8_t *b = v->u.fixed + row * width;
-        if (logical_is(info, "DECIMAL"))
-            return put_be_decimal(out, b, width, info->scale);
-        if (logical_is(info, "UUID") && width == 16)
-            return put_uuid(out, b);
-        return put_hex(out, b, width);
-    }
-    default:
-        return sl_buf_append_str(out, "null");
-    }
-}
-
 /* ---------------------------------------------------------------- schema */
 
 static int put_json_str(struct sl_buf *out, const char *s)
 {
-    if (s == NULL)
-        return sl_buf_append_str(out, "null");
-    return sl_json_append_string(out, s, strlen(s));
+    return sl_parquet_json_append_cstr(out, s);
 }
 
 static const char *unit_name(int32_t unit)
@@ -386,44 +150,33 @@ static int dump_rows(struct sl_buf *out, struct sl_parquet_reader *r, const uint
                      uint32_t nselected, struct sl_error *err)
 {
     struct sl_parquet_column_values *values = NULL;
-    struct sl_buf *keys = NULL;
+    const struct sl_parquet_column_info **infos = NULL;
+    const char **names = NULL;
+    struct sl_parquet_json_keys keys = {0};
     int rc = SL_OK;
 
     values = sl_calloc(nselected ? nselected : 1, sizeof(*values));
-    keys = sl_calloc(nselected ? nselected : 1, sizeof(*keys));
-    if (values == NULL || keys == NULL) {
+    infos = sl_calloc(nselected ? nselected : 1, sizeof(*infos));
+    names = sl_calloc(nselected ? nselected : 1, sizeof(*names));
+    if (values == NULL || infos == NULL || names == NULL) {
         rc = sl_error_set(err, SL_ENOMEM, "out of memory");
         goto fail;
     }
-    /* escape each key once */
-    for (uint32_t c = 0; c < nselected && rc == SL_OK; c++) {
-        const char *name = sl_parquet_reader_column(r, selected[c])->name;
-        sl_buf_init(&keys[c], SIZE_MAX);
-        rc = sl_buf_putc(&keys[c], c ? ',' : '{');
-        if (rc == SL_OK)
-            rc = sl_json_append_string(&keys[c], name, strlen(name));
-        if (rc == SL_OK)
-            rc = sl_buf_putc(&keys[c], ':');
+    for (uint32_t c = 0; c < nselected; c++) {
+        infos[c] = sl_parquet_reader_column(r, selected[c]);
+        names[c] = infos[c]->name;
     }
-    if (rc != SL_OK) {
-        rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+    rc = sl_parquet_json_keys_init(&keys, names, nselected, err);
+    if (rc != SL_OK)
         goto fail;
-    }
     for (uint32_t g = 0; g < sl_parquet_reader_num_row_groups(r); g++) {
         size_t nrows = (size_t)sl_parquet_reader_row_group_rows(r, g);
-        for (uint32_t c = 0; c < nselected; c++) {
-            rc = sl_parquet_reader_read_column(r, g, selected[c], &values[c], err);
-            if (rc != SL_OK)
-                goto fail;
-        }
+        /* every selected column at once, decoded on the reader's threads */
+        rc = sl_parquet_reader_read_columns(r, g, selected, nselected, values, err);
+        if (rc != SL_OK)
+            goto fail;
         for (size_t row = 0; row < nrows; row++) {
-            for (uint32_t c = 0; c < nselected && rc == SL_OK; c++) {
-                rc = sl_buf_append(out, keys[c].data, keys[c].len);
-                if (rc == SL_OK)
-                    rc = put_value(out, sl_parquet_reader_column(r, selected[c]), &values[c], row);
-            }
-            if (rc == SL_OK)
-                rc = sl_buf_append_str(out, nselected ? "}\n" : "{}\n");
+            rc = sl_parquet_json_append_row(out, &keys, infos, values, row);
             if (rc != SL_OK) {
                 rc = sl_error_set(err, rc, "cannot format row %zu of row group %u", row, g);
                 goto fail;
@@ -436,9 +189,9 @@ static int dump_rows(struct sl_buf *out, struct sl_parquet_reader *r, const uint
         }
     }
 fail:
-    for (uint32_t c = 0; keys != NULL && c < nselected; c++)
-        sl_buf_free(&keys[c]);
-    sl_free(keys);
+    sl_parquet_json_keys_free(&keys);
+    sl_free(names);
+    sl_free(infos);
     sl_free(values);
     return rc;
 }

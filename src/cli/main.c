@@ -18,6 +18,9 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  tail          stream PostgreSQL changes as JSON lines (sluice tail --help)\n"
+            "  apply         write change-event JSON lines into Hudi tables (sluice apply --help)\n"
+            "  cat           print a Hudi table's rows as JSON lines (sluice cat --help)\n"
+            "  timeline      print a Hudi table's instants as JSON lines (sluice timeline --help)\n"
             "  parquet-dump  print a Parquet file's rows or schema as JSON (sluice parquet-dump --help)\n"
             "  version       print the version\n"
             "  help          print this help\n");
@@ -32,6 +35,12 @@ int main(int argc, char **argv)
     const char *command = argv[1];
     if (strcmp(command, "tail") == 0)
         return sl_cmd_tail(argc - 1, argv + 1);
+    if (strcmp(command, "apply") == 0)
+        return sl_cmd_apply(argc - 1, argv + 1);
+    if (strcmp(command, "cat") == 0)
+        return sl_cmd_cat(argc - 1, argv + 1);
+    if (strcmp(command, "timeline") == 0)
+        return sl_cmd_timeline(argc - 1, argv + 1);
     if (strcmp(command, "parquet-dump") == 0)
         return sl_cmd_parquet_dump(argc - 1, argv + 1);
     if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {

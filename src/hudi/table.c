@@ -392,6 +392,9 @@ int sl_hudi_table_slices(struct sl_hudi_table *t, const char *as_of, struct sl_h
     int rc;
 
     memset(out, 0, sizeof(*out));
+    if (as_of != NULL && !sl_hudi_instant_time_valid(as_of))
+        return sl_error_set(err, SL_EINVAL,
+                            "'%s' is not an instant time (17 digits, yyyyMMddHHmmssSSS)", as_of);
     if (t->base[0] != '\0') {
         if (sl_hudi_key_join(t, "", &prefix) != SL_OK)
             goto oom;

@@ -31,6 +31,8 @@
  * filter (60000 entries at 1e-9, base64) is ~430 KB, plus the rest of the footer. */
 #define FILE_OVERHEAD_BYTES ((uint64_t)440 << 10)
 #define CDC_COLUMNS 4
+/* hoodie.properties key recording sluice's time partitioning ("created_at:day") */
+#define PARTITION_SOURCE_KEY "sluice.partition.source"
 
 static const char *const cdc_names[CDC_COLUMNS] = {
     "_change_operation_type", "_event_lsn", "_event_origin_ts_ms", "_event_tx_id"};
@@ -72,6 +74,7 @@ struct pending {
 struct field_source {
     int32_t source_column; /* index in the source schema, -1: none (dropped or CDC) */
     int32_t cdc;           /* 0..3 for the CDC columns, -1 otherwise */
+    bool derived;          /* the time-partition column computed from partition_column */
 };
 
 /* A file group the writer knows. */
@@ -83,6 +86,7 @@ struct fgroup {
     uint64_t size;
     int64_t rows;
     bool touched;
+    bool is_new; /* created by the commit in progress */
 };
 
 /* record key hash -> file group ordinal; open addressing. */
@@ -108,6 +112,12 @@ struct sl_hudi_writer {
     struct sl_hudi_schema *schema; /* the schema the next commit writes */
     struct field_source *fields;   /* schema->nfields */
     int32_t partition_field;       /* index in schema, -1 */
+    /* Time partitioning: the partition column is a derived string column
+     * "<column>_<unit>" (e.g. created_at_day = "2024-01-15") so every reader
+     * sees the same values (Spark 0.15 misreads TimestampBasedKeyGenerator
+     * tables); derived_source is the timestamp/date field it is cut from. */
+    char *derived_name;
+    int32_t derived_source;
     int32_t *key_fields;           /* indexes in schema */
     uint32_t nkeys;
     const char **key_names;
@@ -132,6 +142,7 @@ struct sl_hudi_writer {
     /* the writer lease (one live writer per table) */
     char owner[160];
     bool lease_held;
+    int64_t lease_renewed_ms; /* when we last wrote the lease */
 };
 
 /* ---------------------------------------------------------------- hashing */
@@ -377,6 +388,9 @@ static int lease_take(struct sl_hudi_writer *w, struct sl_error *err)
 
     if (w->owner[0] == '\0')
         make_owner(w);
+    /* a lease we wrote less than half its lifetime ago is still ours: skip the round trips */
+    if (w->lease_held && sl_clock_wall_us() / 1000 - w->lease_renewed_ms < LEASE_TTL_MS / 2)
+        return SL_OK;
     if (lease_key(w, &key) != SL_OK)
         return sl_error_set(err, SL_ENOMEM, "out of memory");
     sl_buf_init(&text, 4096);
@@ -411,8 +425,10 @@ static int lease_take(struct sl_hudi_writer *w, struct sl_error *err)
                 sl_error_clear(err);
                 continue; /* someone else was faster: look again */
             }
-            if (rc == SL_OK)
+            if (rc == SL_OK) {
                 w->lease_held = true;
+                w->lease_renewed_ms = now;
+            }
             goto done;
         } else if (rc != SL_OK) {
             goto done;
@@ -428,8 +444,10 @@ static int lease_take(struct sl_hudi_writer *w, struct sl_error *err)
                             memcmp(text.data, w->owner, strlen(w->owner)) != 0)) {
             continue;
         }
-        if (rc == SL_OK)
+        if (rc == SL_OK) {
             w->lease_held = true;
+            w->lease_renewed_ms = now;
+        }
         goto done;
     }
     rc = sl_error_set(err, SL_ECONFIG, "table %s: another writer keeps taking the writer lease",
@@ -487,6 +505,7 @@ void sl_hudi_writer_close(struct sl_hudi_writer *w)
     sl_free(w->database);
     sl_free(w->table_name);
     sl_free(w->partition_column);
+    sl_free(w->derived_name);
     sl_free(w);
 }
 
@@ -522,8 +541,6 @@ int sl_hudi_writer_open(struct sl_object_store *store, const char *base,
         return sl_error_set(err, SL_ENOMEM, "out of memory");
     w->store = store;
     w->options = *options;
-    if (w->options.small_file_bytes == 0)
-        w->options.small_file_bytes = (uint64_t)100 << 20;
     if (w->options.max_file_bytes == 0)
         w->options.max_file_bytes = (uint64_t)120 << 20;
     w->base = sl_strdup(base);
@@ -549,6 +566,30 @@ int sl_hudi_writer_open(struct sl_object_store *store, const char *base,
         rc = check_table_writable(w->table, err);
         if (rc == SL_OK)
             rc = lease_take(w, err);
+        /* a table sluice partitioned by time says how (its partition field is derived) */
+        const char *source = rc == SL_OK ? sl_hudi_props_get(&w->table->props, PARTITION_SOURCE_KEY)
+                                         : NULL;
+        if (source != NULL) {
+            const char *colon = strrchr(source, ':');
+            static const char *const units[] = {"year", "month", "day", "hour"};
+            w->options.partition_kind = SL_HUDI_PARTITION_VALUE;
+            for (int u = 0; colon && u < 4; u++)
+                if (strcmp(colon + 1, units[u]) == 0)
+                    w->options.partition_kind = (enum sl_hudi_partition_kind)(SL_HUDI_PARTITION_YEAR + u);
+            sl_free(w->partition_column);
+            w->partition_column = sl_strndup(source, colon ? (size_t)(colon - source) : strlen(source));
+            if (w->partition_column == NULL)
+                rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+        }
+    }
+    if (rc == SL_OK && w->partition_column != NULL &&
+        w->options.partition_kind >= SL_HUDI_PARTITION_YEAR) {
+        static const char *const units[] = {"year", "month", "day", "hour"};
+        char name[512];
+        snprintf(name, sizeof(name), "%s_%s", w->partition_column,
+                 units[w->options.partition_kind - SL_HUDI_PARTITION_YEAR]);
+        if ((w->derived_name = sl_strdup(name)) == NULL)
+            rc = sl_error_set(err, SL_ENOMEM, "out of memory");
     }
     if (rc != SL_OK) {
         sl_hudi_writer_close(w);
@@ -563,7 +604,10 @@ const char *sl_hudi_writer_checkpoint(const struct sl_hudi_writer *w)
     return w->table ? sl_hudi_table_checkpoint(w->table) : NULL;
 }
 
-size_t sl_hudi_writer_pending(const struct sl_hudi_writer *w) { return w->npending; }
+size_t sl_hudi_writer_pending(const struct sl_hudi_writer *w)
+{
+    return w->npending + (w->truncate ? 1 : 0); /* a truncate is a change to commit too */
+}
 
 void sl_hudi_writer_discard(struct sl_hudi_writer *w)
 {
@@ -631,7 +675,7 @@ static int adopt_source_schema(struct sl_hudi_writer *w, const struct sl_table_s
     const struct sl_hudi_schema *prev = w->schema ? w->schema : committed;
     struct sl_hudi_schema *next = NULL;
     struct field_source *fields = NULL;
-    uint32_t n = 0, max = (prev ? prev->nfields : 0) + src->ncolumns + CDC_COLUMNS;
+    uint32_t n = 0, max = (prev ? prev->nfields : 0) + src->ncolumns + CDC_COLUMNS + 1 /* derived */;
     int rc = SL_OK;
 
     next = sl_hudi_schema_new(max);
@@ -678,6 +722,7 @@ static int adopt_source_schema(struct sl_hudi_writer *w, const struct sl_table_s
         }
         fields[n].source_column = source;
         fields[n].cdc = cdc;
+        fields[n].derived = w->derived_name != NULL && strcmp(pf->name, w->derived_name) == 0;
         n++;
     }
     for (uint32_t c = 0; c < src->ncolumns; c++) {
@@ -693,6 +738,21 @@ static int adopt_source_schema(struct sl_hudi_writer *w, const struct sl_table_s
         fields[n].source_column = (int32_t)c;
         fields[n].cdc = -1;
         n++;
+    }
+    if (w->derived_name != NULL) {
+        bool seen = false;
+        for (uint32_t i = 0; i < n; i++)
+            seen |= strcmp(next->fields[i].name, w->derived_name) == 0;
+        if (!seen) {
+            struct sl_hudi_field want = {0};
+            want.type = SL_HUDI_STRING;
+            if (set_field(&next->fields[n], w->derived_name, &want) != SL_OK)
+                goto oom;
+            fields[n].source_column = -1;
+            fields[n].cdc = -1;
+            fields[n].derived = true;
+            n++;
+        }
     }
     for (int32_t c = 0; c < CDC_COLUMNS; c++) {
         bool seen = false;
@@ -777,9 +837,22 @@ static int setup_keys(struct sl_hudi_writer *w, const struct sl_table_schema *sr
         w->key_names[i] = w->schema->fields[f].name;
     }
     w->nkeys = nkeys;
-    const char *partition = w->partition_column;
+    const char *partition = w->derived_name ? w->derived_name : w->partition_column;
     if (w->table != NULL)
         partition = w->table->npartition_fields > 0 ? w->table->partition_fields[0] : NULL;
+    w->derived_source = -1;
+    if (w->derived_name != NULL) {
+        w->derived_source = find_field(w->schema, w->partition_column);
+        if (w->derived_source < 0 ||
+            (w->schema->fields[w->derived_source].type != SL_HUDI_TIMESTAMP_MICROS &&
+             w->schema->fields[w->derived_source].type != SL_HUDI_LOCAL_TIMESTAMP_MICROS &&
+             w->schema->fields[w->derived_source].type != SL_HUDI_DATE))
+            return sl_error_set(err, SL_ECONFIG,
+                                "table %s: partitioning by the %s of %s needs a timestamp or date "
+                                "column of that name",
+                                w->table_name, w->derived_name + strlen(w->partition_column) + 1,
+                                w->partition_column);
+    }
     w->partition_field = -1;
     if (partition != NULL) {
         w->partition_field = find_field(w->schema, partition);
@@ -794,8 +867,6 @@ static int setup_keys(struct sl_hudi_writer *w, const struct sl_table_schema *sr
     }
     if (w->partition_field < 0)
         w->keygen = SL_HUDI_KEYGEN_NONPARTITIONED;
-    else if (w->options.partition_kind >= SL_HUDI_PARTITION_YEAR)
-        w->keygen = nkeys == 1 ? SL_HUDI_KEYGEN_TIMESTAMP : SL_HUDI_KEYGEN_CUSTOM;
     else
         w->keygen = nkeys == 1 ? SL_HUDI_KEYGEN_SIMPLE : SL_HUDI_KEYGEN_COMPLEX;
     return SL_OK;
@@ -962,20 +1033,7 @@ static int row_partition(struct sl_hudi_writer *w, const struct cell *cells, str
     const struct sl_hudi_field *f = &w->schema->fields[w->partition_field];
     const struct cell *c = &cells[w->partition_field];
     name = f->name;
-    if (w->options.partition_kind >= SL_HUDI_PARTITION_YEAR) {
-        static const enum sl_hudi_time_unit units[] = {SL_HUDI_TIME_YEAR, SL_HUDI_TIME_MONTH,
-                                                       SL_HUDI_TIME_DAY, SL_HUDI_TIME_HOUR};
-        int64_t micros = 1;
-        if (c->kind == CELL_VALUE)
-            micros = f->type == SL_HUDI_DATE ? (int64_t)c->v.i32 * 86400000000LL : c->v.i64;
-        value.is_null = false;
-        value.text = scratch;
-        value.len = sl_hudi_time_partition_value(
-            micros, units[w->options.partition_kind - SL_HUDI_PARTITION_YEAR], scratch,
-            sizeof(scratch));
-    } else {
-        cell_text(f, c, scratch, sizeof(scratch), &value);
-    }
+    cell_text(f, c, scratch, sizeof(scratch), &value);
     return sl_hudi_partition_path(&name, &value, 1, w->table ? w->table->hive_style : true,
                                   &w->partbuf, err);
 }
@@ -1012,6 +1070,42 @@ static int pending_for_key(struct sl_hudi_writer *w, struct pending **out, struc
     return SL_OK;
 }
 
+/* Fills the derived time-partition cell from its timestamp/date cell (NULL stays NULL). */
+static int derive_partition_cell(struct sl_hudi_writer *w, struct cell *cells, struct sl_error *err)
+{
+    static const enum sl_hudi_time_unit units[] = {SL_HUDI_TIME_YEAR, SL_HUDI_TIME_MONTH,
+                                                   SL_HUDI_TIME_DAY, SL_HUDI_TIME_HOUR};
+    char text[64];
+    if (w->derived_name == NULL || w->derived_source < 0)
+        return SL_OK;
+    for (uint32_t i = 0; i < w->schema->nfields; i++) {
+        if (!w->fields[i].derived)
+            continue;
+        const struct cell *src = &cells[w->derived_source];
+        struct cell *c = &cells[i];
+        if (src->kind == CELL_KEEP) {
+            c->kind = CELL_KEEP; /* an unchanged stored value: so is its partition */
+            continue;
+        }
+        if (src->kind != CELL_VALUE) {
+            c->kind = CELL_NULL;
+            continue;
+        }
+        int64_t micros = w->schema->fields[w->derived_source].type == SL_HUDI_DATE
+                             ? (int64_t)src->v.i32 * 86400000000LL
+                             : src->v.i64;
+        size_t n = sl_hudi_time_partition_value(
+            micros, units[w->options.partition_kind - SL_HUDI_PARTITION_YEAR], text, sizeof(text));
+        char *copy = sl_arena_strndup(&w->arena, text, n);
+        if (copy == NULL)
+            return sl_error_set(err, SL_ENOMEM, "out of memory for the batch");
+        c->kind = CELL_VALUE;
+        c->v.bytes = (const uint8_t *)copy;
+        c->len = (uint32_t)n;
+    }
+    return SL_OK;
+}
+
 static int convert_row(struct sl_hudi_writer *w, const struct sl_change *ch,
                        const struct sl_value *values, struct cell *cells, struct sl_error *err)
 {
@@ -1038,7 +1132,7 @@ static int convert_row(struct sl_hudi_writer *w, const struct sl_change *ch,
             }
             continue;
         }
-        if (fs->source_column < 0 || values == NULL) {
+        if (fs->derived || fs->source_column < 0 || values == NULL) {
             c->kind = CELL_NULL;
             continue;
         }
@@ -1047,7 +1141,7 @@ static int convert_row(struct sl_hudi_writer *w, const struct sl_change *ch,
         if (rc != SL_OK)
             return rc;
     }
-    return SL_OK;
+    return derive_partition_cell(w, cells, err);
 }
 
 /* Re-lays the cells of pending rows from schema `old` onto w->schema. */
@@ -1831,6 +1925,10 @@ static int ensure_partition(struct sl_hudi_writer *w, struct commit_state *cs, c
 {
     char rest[1024], text[256];
     int depth = 0;
+    /* a partition that held a file group before this commit has its metadata file */
+    for (size_t k = 0; k < w->ngroups; k++)
+        if (!w->groups[k].is_new && strcmp(w->groups[k].partition, partition) == 0)
+            return SL_OK;
     if (partition[0] != '\0') {
         depth = 1;
         for (const char *p = partition; *p; p++)
@@ -2093,6 +2191,7 @@ static int new_group(struct sl_hudi_writer *w, struct commit_state *cs, const ch
             g->size = f.stream.written;
             g->rows = f.rows;
             g->touched = true;
+            g->is_new = true;
             if (!g->partition || !g->file_id || !g->instant || !g->key)
                 rc = sl_error_set(err, SL_ENOMEM, "out of memory");
             for (size_t i = 0; rc == SL_OK && i < n; i++)
@@ -2197,27 +2296,16 @@ static int create_table(struct sl_hudi_writer *w, struct sl_error *err)
     rc |= sl_hudi_props_set(&props, "hoodie.timeline.layout.version", "1");
     rc |= sl_hudi_props_set(&props, "hoodie.table.recordkey.fields", keys.data);
     rc |= sl_hudi_props_set(&props, "hoodie.table.precombine.field", "_event_lsn");
-    if (w->partition_field >= 0) {
-        char spec[300];
-        const char *pname = w->schema->fields[w->partition_field].name;
-        if (w->keygen == SL_HUDI_KEYGEN_CUSTOM)
-            snprintf(spec, sizeof(spec), "%s:TIMESTAMP", pname);
-        else
-            snprintf(spec, sizeof(spec), "%s", pname);
-        rc |= sl_hudi_props_set(&props, "hoodie.table.partition.fields", spec);
-    }
+    if (w->partition_field >= 0)
+        rc |= sl_hudi_props_set(&props, "hoodie.table.partition.fields",
+                                w->schema->fields[w->partition_field].name);
     rc |= sl_hudi_props_set(&props, "hoodie.table.keygenerator.class", sl_hudi_keygen_class(w->keygen));
-    if (w->options.partition_kind >= SL_HUDI_PARTITION_YEAR) {
-        static const enum sl_hudi_time_unit units[] = {SL_HUDI_TIME_YEAR, SL_HUDI_TIME_MONTH,
-                                                       SL_HUDI_TIME_DAY, SL_HUDI_TIME_HOUR};
-        bool date = w->schema->fields[w->partition_field].type == SL_HUDI_DATE;
-        rc |= sl_hudi_props_set(&props, "hoodie.keygen.timebased.timestamp.type", "SCALAR");
-        rc |= sl_hudi_props_set(&props, "hoodie.keygen.timebased.timestamp.scalar.time.unit",
-                                date ? "DAYS" : "MICROSECONDS");
-        rc |= sl_hudi_props_set(&props, "hoodie.keygen.timebased.output.dateformat",
-                                sl_hudi_time_unit_format(units[w->options.partition_kind -
-                                                               SL_HUDI_PARTITION_YEAR]));
-        rc |= sl_hudi_props_set(&props, "hoodie.keygen.timebased.output.timezone", "UTC");
+    if (w->derived_name != NULL) {
+        static const char *const units[] = {"year", "month", "day", "hour"};
+        char spec[600];
+        snprintf(spec, sizeof(spec), "%s:%s", w->partition_column,
+                 units[w->options.partition_kind - SL_HUDI_PARTITION_YEAR]);
+        rc |= sl_hudi_props_set(&props, PARTITION_SOURCE_KEY, spec);
     }
     rc |= sl_hudi_props_set(&props, "hoodie.datasource.write.hive_style_partitioning", "true");
     rc |= sl_hudi_props_set(&props, "hoodie.datasource.write.partitionpath.urlencode", "false");
@@ -2400,7 +2488,7 @@ int sl_hudi_writer_commit(struct sl_hudi_writer *w, const char *checkpoint,
             for (size_t k = 0; rc == SL_OK && start < end && k < ngroups_before; k++) {
                 struct fgroup *g = &w->groups[k];
                 if (g->touched || strcmp(g->partition, partition) != 0 ||
-                    g->size >= w->options.small_file_bytes)
+                    g->size >= w->options.small_file_bytes || g->size >= w->options.max_file_bytes)
                     continue;
                 size_t room = (size_t)((w->options.max_file_bytes - g->size) / row_bytes);
                 size_t take = SL_MIN(room, end - start);
@@ -2459,7 +2547,7 @@ int sl_hudi_writer_commit(struct sl_hudi_writer *w, const char *checkpoint,
     }
     memcpy(result->instant, cs.instant, sizeof(cs.instant));
     for (size_t k = 0; k < w->ngroups; k++)
-        w->groups[k].touched = false;
+        w->groups[k].touched = w->groups[k].is_new = false;
     sl_free(w->index_instant);
     w->index_instant = sl_strdup(cs.instant);
     rc = sl_hudi_table_refresh(w->table, err);

@@ -923,6 +923,24 @@ void sl_parquet_dict_free(struct sl_parquet_dict *dict)
     dict->count = 0;
 }
 
+/*
+ * A value of 1..7 bytes as its little-endian number (what memcpy into a zeroed uint64_t
+ * gives) without a variable-length copy: 5..7 bytes are two overlapping 4-byte loads
+ * whose shared bytes coincide.
+ */
+static ALWAYS_INLINE uint64_t load_key_n(const uint8_t *p, size_t width)
+{
+    uint64_t key;
+    if (width >= 4)
+        return (uint64_t)load_u32(p) | (uint64_t)load_u32(p + width - 4) << (8 * (width - 4));
+    key = p[0];
+    if (width > 1)
+        key |= (uint64_t)p[1] << 8;
+    if (width > 2)
+        key |= (uint64_t)p[2] << 16;
+    return key;
+}
+
 static bool dict_inline_keys(const struct sl_parquet_dict *dict)
 {
     return dict->width >= 1 && dict->width <= 8;
@@ -1001,8 +1019,7 @@ static ALWAYS_INLINE int dict_put(struct sl_parquet_dict *dict, enum dict_mode m
             } else if (mode == DICT_KEY8) {
                 key = load_u64(value);
             } else if (mode == DICT_KEYN) {
-                key = 0;
-                memcpy(&key, value, width);
+                key = load_key_n(value, width);
             } else {
                 key = hash_bytes(value, width, dict->seed);
             }

@@ -5,8 +5,9 @@
  * compressed into the column chunk's buffer. When the row group reaches its
  * size, every chunk goes to the stream (dictionary page first), so memory is
  * bounded by one row group of compressed pages plus one open page per column.
- * Statistics (min/max by the column's sort order, null count) are kept per
- * chunk. The footer is written at close.
+ * A chunk whose first values are all distinct skips the dictionary. Statistics
+ * (min/max by the column's sort order, null count) are kept per chunk. The
+ * footer is written at close.
  */
 #include "sluice/parquet.h"
 
@@ -21,6 +22,8 @@
 #define DEFAULT_ROW_GROUP_BYTES (128u << 20)
 #define DEFAULT_DICTIONARY_LIMIT (1u << 20)
 #define SLICE_ROWS 4096           /* rows handed to the encoders at a time */
+/* A chunk whose first this many present values are all distinct gives up its dictionary. */
+#define DICT_PROBE_VALUES 16384
 #define STATS_MAX_VALUE_BYTES 4096 /* longer byte arrays get no min/max (as parquet-mr) */
 #define BUFFER_MAX ((size_t)1 << 34)
 
@@ -39,6 +42,8 @@ struct column_writer {
     size_t width; /* bytes per value for fixed-width types, 0 for BYTE_ARRAY and BOOLEAN */
 
     bool use_dictionary; /* for the current chunk; cleared when the dictionary is full */
+    bool dict_probed;    /* the chunk's distinct-values probe has run */
+    int64_t dict_values; /* present values put into the chunk's dictionary */
     struct sl_parquet_dict dict;
 
     /* the open page */
@@ -142,6 +147,45 @@ static int compare_bytes(const uint8_t *a, size_t alen, const uint8_t *b, size_t
     if (c != 0)
         return c;
     return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+/*
+ * Sort keys for the statistics loops: an unsigned number that orders like the value as far
+ * as its first 8 bytes go, so most comparisons are one integer compare. Equal keys say
+ * nothing and fall back to the full comparison.
+ *   bytes_key:   the first 8 bytes, big-endian, zero-padded (shorter strings sort first
+ *                among equal prefixes, which the full compare settles)
+ *   decimal_key: the same with the sign bit flipped, so unsigned order is the signed order
+ *                of the big-endian two's complement values (all of one width); exact for
+ *                widths up to 8
+ */
+static inline uint64_t load_be64(const uint8_t *p)
+{
+    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+           (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+           (uint64_t)p[6] << 8 | (uint64_t)p[7];
+}
+
+static inline uint64_t load_be32(const uint8_t *p)
+{
+    return (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | (uint64_t)p[3];
+}
+
+static inline uint64_t bytes_key(const uint8_t *p, size_t len)
+{
+    if (len >= 8)
+        return load_be64(p);
+    if (len >= 4) /* two overlapping loads; shared bytes land on the same bits */
+        return load_be32(p) << 32 | load_be32(p + len - 4) << (8 * (8 - len));
+    if (len == 0)
+        return 0;
+    return (uint64_t)p[0] << 56 | (uint64_t)p[len >> 1] << (56 - 8 * (len >> 1)) |
+           (uint64_t)p[len - 1] << (56 - 8 * (len - 1));
+}
+
+static inline uint64_t decimal_key(const uint8_t *p, size_t width)
+{
+    return bytes_key(p, width) ^ (UINT64_C(1) << 63);
 }
 
 /* <0, 0, >0 as value a sorts before, with, after b in the column's order. */
@@ -312,6 +356,7 @@ static int stats_add_rows(struct column_writer *c, const struct sl_parquet_colum
     /* byte arrays and decimals: remember where the slice's extremes are */
     const uint8_t *lo = NULL, *hi = NULL;
     size_t lo_len = 0, hi_len = 0;
+    uint64_t lo_key = 0, hi_key = 0;
     if (c->stats.minmax_disabled)
         return SL_OK;
     if (c->physical == SL_PARQUET_TYPE_BYTE_ARRAY) {
@@ -321,35 +366,50 @@ static int stats_add_rows(struct column_writer *c, const struct sl_parquet_colum
                 continue;
             const uint8_t *x = v->u.bytes.data + offsets[r];
             size_t len = offsets[r + 1] - offsets[r];
+            uint64_t key = bytes_key(x, len);
             if (len > STATS_MAX_VALUE_BYTES) {
                 c->stats.minmax_disabled = true;
                 c->stats.has_minmax = false;
                 return SL_OK;
             }
+            /* keys decide unless they tie; only ties compare the bytes */
             if (lo == NULL) {
                 lo = hi = x;
                 lo_len = hi_len = len;
-            } else if (compare_bytes(x, len, lo, lo_len) < 0) {
+                lo_key = hi_key = key;
+            } else if (key < lo_key ||
+                       (key == lo_key && compare_bytes(x, len, lo, lo_len) < 0)) {
                 lo = x;
                 lo_len = len;
-            } else if (compare_bytes(x, len, hi, hi_len) > 0) {
+                lo_key = key;
+            } else if (key > hi_key ||
+                       (key == hi_key && compare_bytes(x, len, hi, hi_len) > 0)) {
                 hi = x;
                 hi_len = len;
+                hi_key = key;
             }
         }
     } else {
+        const size_t width = c->width;
         for (size_t r = 0; r < n; r++) {
             if (valid != NULL && valid[r] == 0)
                 continue;
-            const uint8_t *x = v->u.fixed + (first + r) * c->width;
-            if (lo == NULL)
+            const uint8_t *x = v->u.fixed + (first + r) * width;
+            uint64_t key = decimal_key(x, width);
+            if (lo == NULL) {
                 lo = hi = x;
-            else if (compare_decimal(x, lo, c->width) < 0)
+                lo_key = hi_key = key;
+            } else if (key < lo_key ||
+                       (width > 8 && key == lo_key && compare_decimal(x, lo, width) < 0)) {
                 lo = x;
-            else if (compare_decimal(x, hi, c->width) > 0)
+                lo_key = key;
+            } else if (key > hi_key ||
+                       (width > 8 && key == hi_key && compare_decimal(x, hi, width) > 0)) {
                 hi = x;
+                hi_key = key;
+            }
         }
-        lo_len = hi_len = c->width;
+        lo_len = hi_len = width;
     }
     if (lo != NULL && (rc = stats_add(c, lo, lo_len)) == SL_OK)
         rc = stats_add(c, hi, hi_len);
@@ -470,6 +530,33 @@ static size_t open_page_bytes(const struct column_writer *c)
     return c->page_values.len + c->indices_len * 4 + (c->spec.optional ? c->rows / 8 : 0);
 }
 
+/*
+ * The chunk's first DICT_PROBE_VALUES values were all distinct: a dictionary would hold
+ * every value and add the indices on top (parquet-mr falls back on the same evidence after
+ * a page), so the rest of the chunk is PLAIN. When no page was closed yet, the open page's
+ * indices are 0, 1, 2... and the dictionary page body is exactly the PLAIN encoding of its
+ * values, so the page becomes PLAIN and the chunk has no dictionary at all. Otherwise the
+ * open page closes as a dictionary page, as when the dictionary fills up.
+ */
+static int give_up_dictionary(struct sl_parquet_writer *w, struct column_writer *c,
+                              struct sl_error *err)
+{
+    c->use_dictionary = false;
+    if (c->chunk_values == 0 && c->page_is_dictionary &&
+        c->indices_len == (size_t)c->dict_values) {
+        size_t len = 0;
+        const uint8_t *body = sl_parquet_dict_page(&c->dict, &len);
+        sl_buf_reset(&c->page_values);
+        if (sl_buf_append(&c->page_values, body, len) != SL_OK)
+            return sl_error_set(err, SL_ENOMEM, "out of memory buffering column %s", c->name);
+        c->indices_len = 0;
+        c->page_is_dictionary = false;
+        sl_parquet_dict_reset(&c->dict);
+        return SL_OK;
+    }
+    return flush_page(w, c, err);
+}
+
 /* Encodes rows [first, first + n) of one column into its open page. */
 static int append_rows(struct sl_parquet_writer *w, struct column_writer *c,
                        const struct sl_parquet_column_values *v, size_t first, size_t n,
@@ -514,6 +601,7 @@ static int append_rows(struct sl_parquet_writer *w, struct column_writer *c,
                                                valid, n, c->indices + c->indices_len, &nindices,
                                                &done, err);
             c->indices_len += nindices;
+            c->dict_values += (int64_t)nindices;
             if (rc == SL_ELIMIT) {
                 /* dictionary full: close this page and write the rest of the chunk PLAIN */
                 c->rows += done;
@@ -551,6 +639,14 @@ static int append_rows(struct sl_parquet_writer *w, struct column_writer *c,
         n -= done;
         valid = v->valid ? v->valid + first : NULL;
     }
+    if (c->use_dictionary && !c->dict_probed && c->dict_values >= DICT_PROBE_VALUES) {
+        c->dict_probed = true;
+        if (c->dict.count == (uint64_t)c->dict_values) {
+            rc = give_up_dictionary(w, c, err);
+            if (rc != SL_OK)
+                return rc;
+        }
+    }
     if (open_page_bytes(c) >= w->options.page_bytes)
         return flush_page(w, c, err);
     return SL_OK;
@@ -577,6 +673,8 @@ static void reset_chunk(struct sl_parquet_writer *w, struct column_writer *c)
     c->used_plain = c->used_dictionary = false;
     c->use_dictionary = w->options.dictionary && c->physical != SL_PARQUET_TYPE_BOOLEAN;
     c->page_is_dictionary = c->use_dictionary;
+    c->dict_probed = false;
+    c->dict_values = 0;
     sl_parquet_dict_reset(&c->dict);
     c->stats.has_minmax = false;
     c->stats.minmax_disabled = false;

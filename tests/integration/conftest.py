@@ -243,3 +243,19 @@ def replica_sluice(request, replica_db, tmp_path):
     runner = Sluice(request, replica_db, str(tmp_path))
     yield runner
     runner.close()
+
+
+# ---------------------------------------------------------------- Spark + Hudi
+@pytest.fixture(scope="session")
+def hudi_spark(tmp_path_factory):
+    """The one SparkSession of the test run (local[2], UTC, no UI) with the
+    Apache Hudi 0.15.0 Spark bundle, Kryo and Hudi's SQL extension and catalog
+    (hudi_oracles.spark_session). Every Spark test uses it, so one JVM starts per
+    pytest run; other Hudi bundles run in their own JVM (spark_bundle_run)."""
+    import hudi_oracles
+    try:
+        session = hudi_oracles.spark_session(warehouse=tmp_path_factory.mktemp("spark-warehouse"))
+    except Exception as e:  # noqa: BLE001 - any start-up failure is the same message
+        pytest.fail(f"Spark with the Hudi bundle did not start: {e}")
+    yield session
+    session.stop()

@@ -9,9 +9,10 @@ b. Spark reads files sluice writes (tests/unit/parquet_write_tool) with both
    of its readers -- the vectorized one and parquet-mr's record reader -- and
    gets the same rows and the expected Spark types.
 
-One Spark session (local[2], UTC, no UI) serves the whole module; it starts in
-10-20 s. pyspark and Java 17 come from scripts/install-deps.sh; without them
-the tests fail, they are not skipped.
+The test run's one Spark session (conftest.py `hudi_spark`: local[2], UTC, no
+UI) serves the whole module; it starts in 10-20 s. pyspark, Java 17 and the
+Hudi bundle jar come from scripts/install-deps.sh; without them the tests
+fail, they are not skipped.
 """
 
 import datetime
@@ -21,7 +22,6 @@ import json
 import math
 import os
 import random
-import shutil
 import struct
 import subprocess
 
@@ -40,34 +40,12 @@ WIDE = decimal.Context(prec=60)
 
 # ---------------------------------------------------------------- Spark session
 
-@pytest.fixture(scope="session")
-def spark(tmp_path_factory):
-    """One local Spark session for the test session (UTC, no UI)."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError as e:
-        pytest.fail(f"pyspark is not installed in this venv ({e}): run scripts/install-deps.sh")
-    java = shutil.which("java", path=os.path.join(os.environ["JAVA_HOME"], "bin")) \
-        if os.environ.get("JAVA_HOME") else shutil.which("java")
-    if java is None or subprocess.run([java, "-version"], capture_output=True).returncode != 0:
-        pytest.fail("no working Java runtime for Spark (need Java 17): run scripts/install-deps.sh")
-    warehouse = tmp_path_factory.mktemp("spark-warehouse")
-    try:
-        session = (SparkSession.builder
-                   .master("local[2]")
-                   .appName("sluice-parquet-oracle")
-                   .config("spark.sql.session.timeZone", "UTC")
-                   .config("spark.ui.enabled", "false")
-                   .config("spark.driver.host", "127.0.0.1")
-                   .config("spark.driver.bindAddress", "127.0.0.1")
-                   .config("spark.sql.warehouse.dir", str(warehouse))
-                   .config("spark.sql.shuffle.partitions", "2")
-                   .getOrCreate())
-    except Exception as e:  # noqa: BLE001 - any start-up failure is the same message
-        pytest.fail(f"Spark did not start: {e}")
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+@pytest.fixture(scope="module")
+def spark(hudi_spark):
+    """The session's one Spark (conftest.py `hudi_spark`: local[2], UTC, no UI,
+    with the Hudi bundle on its classpath, which plain Parquet reads and writes
+    do not touch)."""
+    return hudi_spark
 
 
 # ---------------------------------------------------------------- a. Spark writes
