@@ -5,6 +5,7 @@ expected table state (hudi_model.py)."""
 from __future__ import annotations
 
 import json
+import random
 import os
 import subprocess
 
@@ -470,3 +471,45 @@ def test_truncate_empties_the_table_in_its_own_commit_and_later_rows_stay(tmp_pa
     apply(tmp_path, text)
     got = oracles.hudirs_snapshot(base, meta=False)
     assert [(r["id"], r["v"]) for r in got] == [(9, "after")]
+
+
+def file_groups(base):
+    groups = {}
+    for name in os.listdir(base):
+        if name.endswith(".parquet"):
+            fid, _, instant = name[:-len(".parquet")].split("_")
+            groups.setdefault(fid, []).append((instant, os.path.getsize(os.path.join(base, name))))
+    return {fid: sorted(v)[-1] for fid, v in groups.items()}
+
+
+def test_inserts_fill_small_file_groups_then_new_ones_up_to_the_maximum_size(tmp_path):
+    config = tmp_path / "sluice.yaml"
+    config.write_text("defaults:\n  small_file_bytes: 1MB\n  max_file_bytes: 1MB\n")
+    h = History(seed=23)
+    t = h.add_table(Table("public", "wide", [("id", "int4", True), ("pad", "text", False)]))
+    rng = random.Random(23)
+    h.begin()
+    for i in range(1, 20001):
+        h.insert(t, {"id": i, "pad": "".join(rng.choice("abcdefghij") for _ in range(60))})
+    h.commit()
+    lake = tmp_path / "lake"
+    apply(lake, h.text(), "--config", str(config))
+    base = lake / "public" / "wide"
+    first = file_groups(base)
+    # ~1.4 MB of data against a 1 MB maximum (the fixed footer aside): two or more groups
+    assert len(first) >= 2, first
+    # a few more inserts go into a group below the small-file limit, not a new group
+    more = History(seed=24)
+    more.lsn = 2**40
+    t2 = more.add_table(Table("public", "wide", t.columns))
+    more.begin()
+    for i in range(20001, 20011):
+        more.insert(t2, {"id": i, "pad": "x"})
+    more.commit()
+    apply(lake, more.text(), "--config", str(config))
+    second = file_groups(base)
+    assert set(second) == set(first)
+    changed = [fid for fid in second if second[fid][0] != first[fid][0]]
+    assert len(changed) == 1
+    rows = oracles.hudirs_snapshot(str(base), columns=["id"], meta=False)
+    assert sorted(r["id"] for r in rows) == list(range(1, 20011))
