@@ -241,9 +241,9 @@ struct sl_hudi_scan;
  * by sl_hudi_scan_next). SL_EINVAL naming the problem for a bad instant, an
  * unknown column, a nested column the query names, `until` without `since`
  * or an incremental query on a table without meta fields; the
- * table's read errors otherwise (an incremental range on a version 8
- * table: SL_EPROTO, its commit metadata is an Avro container sluice does not
- * read yet). Caller owns *out (sl_hudi_scan_close).
+ * table's read errors otherwise. Incremental bounds are instant (requested)
+ * times on table version 6 and completion times on version 8, as Hudi's own
+ * readers take them. Caller owns *out (sl_hudi_scan_close).
  */
 int sl_hudi_scan_open(struct sl_hudi_table *table, const struct sl_hudi_query *query,
                       struct sl_hudi_scan **out, struct sl_error *err);

@@ -40,8 +40,8 @@ static bool is_data_commit(const struct sl_hudi_instant_info *in)
             strcmp(in->action, "replacecommit") == 0);
 }
 
-/* Appends one instant's line; *unreadable is set when its metadata could not be read (v8). */
-static int put_instant(struct sl_buf *out, struct sl_hudi_table *table, size_t i, bool *unreadable,
+/* Appends one instant's line. */
+static int put_instant(struct sl_buf *out, struct sl_hudi_table *table, size_t i,
                        struct sl_error *err)
 {
     struct sl_hudi_instant_info in;
@@ -52,14 +52,9 @@ static int put_instant(struct sl_buf *out, struct sl_hudi_table *table, size_t i
     sl_hudi_table_instant_at(table, i, &in);
     if (is_data_commit(&in)) {
         rc = sl_hudi_table_commit_summary(table, i, &sum, err);
-        if (rc == SL_EPROTO && sl_hudi_table_version(table) >= 8) {
-            *unreadable = true; /* Avro commit metadata: list the instant without counts */
-            sl_error_clear(err);
-        } else if (rc != SL_OK) {
+        if (rc != SL_OK)
             return rc;
-        } else {
-            counts = true;
-        }
+        counts = true;
     }
     rc = sl_buf_append_str(out, "{\"instant\":");
     if (rc == SL_OK)
@@ -108,7 +103,6 @@ int sl_cmd_timeline(int argc, char **argv)
     struct sl_hudi_table *table = NULL;
     struct sl_buf out;
     struct sl_error err;
-    bool unreadable = false;
     int status = SL_EXIT_FAILURE, rc;
 
     sl_buf_init(&out, (size_t)1 << 32);
@@ -132,7 +126,7 @@ int sl_cmd_timeline(int argc, char **argv)
     if (rc != SL_OK)
         goto fail;
     for (size_t i = 0; i < sl_hudi_table_instant_count(table); i++) {
-        rc = put_instant(&out, table, i, &unreadable, &err);
+        rc = put_instant(&out, table, i, &err);
         if (rc != SL_OK)
             goto fail;
         if (out.len >= (1u << 20)) {
@@ -147,11 +141,6 @@ int sl_cmd_timeline(int argc, char **argv)
         sl_error_set(&err, SL_EIO, "cannot write to standard output");
         goto fail;
     }
-    if (unreadable)
-        fprintf(stderr, "sluice timeline: warning: the commit metadata of this version %d table "
-                        "is an Avro container, which sluice does not read yet: operation, counts "
-                        "and checkpoints are null\n",
-                sl_hudi_table_version(table));
     status = SL_EXIT_OK;
     goto done;
 fail:

@@ -1,8 +1,11 @@
 /*
- * Commit metadata JSON (the completed commit / replacecommit file of a v6
- * table): parsed with jansson into write stats and replaced file groups, and
- * written in the shape Hudi's own writers produce (hudi-v6-format.md §3).
+ * Commit metadata (the completed commit / replacecommit file): JSON text in
+ * table version 6, an Avro container in version 8. Both become one jansson
+ * tree of the same shape, which meta_from_json maps into write stats and
+ * replaced file groups. Also writes the JSON Hudi's own writers produce
+ * (hudi-v6-format.md section 3).
  */
+#include "hudi/avro.h"
 #include "hudi/timeline.h"
 
 #include <jansson.h>
@@ -52,44 +55,33 @@ static int64_t get_int(json_t *obj, const char *key)
     return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
 }
 
-int sl_hudi_commit_meta_parse(const char *text, size_t len, struct sl_hudi_commit_meta *out,
-                              struct sl_error *err)
+/*
+ * The commit metadata tree (borrowed; an object) into *out, which starts
+ * zeroed. Members absent or null read as empty; on failure *out keeps what
+ * was filled so far (the caller frees it).
+ */
+static int meta_from_json(json_t *root, struct sl_hudi_commit_meta *out, struct sl_error *err)
 {
-    json_error_t jerr;
-    json_t *root = NULL, *by_partition, *extra, *replaced;
+    json_t *by_partition, *extra, *replaced;
     const char *partition;
     json_t *list;
-    int rc = SL_OK;
 
-    memset(out, 0, sizeof(*out));
-    if (len == 0) /* an empty completed file: nothing written (Hudi accepts it) */
-        return SL_OK;
-    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL || !json_is_object(root)) {
-        rc = sl_error_set(err, SL_EPROTO, "commit metadata is not a JSON object (%s at line %d)",
-                          root ? "not an object" : jerr.text, jerr.line);
-        goto done;
-    }
     by_partition = json_object_get(root, "partitionToWriteStats");
-    if (by_partition != NULL && !json_is_object(by_partition) && !json_is_null(by_partition)) {
-        rc = sl_error_set(err, SL_EPROTO, "commit metadata: partitionToWriteStats is not an object");
-        goto done;
-    }
+    if (by_partition != NULL && !json_is_object(by_partition) && !json_is_null(by_partition))
+        return sl_error_set(err, SL_EPROTO,
+                            "commit metadata: partitionToWriteStats is not an object");
     json_object_foreach(by_partition, partition, list) {
         size_t i;
         json_t *stat;
-        if (!json_is_array(list)) {
-            rc = sl_error_set(err, SL_EPROTO,
-                              "commit metadata: write stats of partition '%s' are not a list",
-                              partition);
-            goto done;
-        }
+        if (!json_is_array(list))
+            return sl_error_set(err, SL_EPROTO,
+                                "commit metadata: write stats of partition '%s' are not a list",
+                                partition);
         json_array_foreach(list, i, stat) {
             struct sl_hudi_write_stat *s;
-            if (!json_is_object(stat)) {
-                rc = sl_error_set(err, SL_EPROTO, "commit metadata: a write stat is not an object");
-                goto done;
-            }
+            if (!json_is_object(stat))
+                return sl_error_set(err, SL_EPROTO,
+                                    "commit metadata: a write stat is not an object");
             if (sl_array_grow((void **)&out->stats, &out->stats_cap, out->nstats + 1,
                               sizeof(*out->stats)) != SL_OK)
                 goto oom;
@@ -101,12 +93,10 @@ int sl_hudi_commit_meta_parse(const char *text, size_t len, struct sl_hudi_commi
                 dup_string(stat, "path", &s->path) != SL_OK ||
                 dup_string(stat, "prevCommit", &s->prev_commit) != SL_OK)
                 goto oom;
-            if (s->file_id == NULL) {
-                rc = sl_error_set(err, SL_EPROTO,
-                                  "commit metadata: a write stat of partition '%s' has no fileId",
-                                  partition);
-                goto done;
-            }
+            if (s->file_id == NULL)
+                return sl_error_set(err, SL_EPROTO,
+                                    "commit metadata: a write stat of partition '%s' has no fileId",
+                                    partition);
             s->num_writes = get_int(stat, "numWrites");
             s->num_deletes = get_int(stat, "numDeletes");
             s->num_update_writes = get_int(stat, "numUpdateWrites");
@@ -138,11 +128,61 @@ int sl_hudi_commit_meta_parse(const char *text, size_t len, struct sl_hudi_commi
         dup_string(extra, "sluice.checkpoint", &out->checkpoint) != SL_OK)
         goto oom;
     out->compacted = json_is_true(json_object_get(root, "compacted"));
-    goto done;
+    return SL_OK;
 oom:
-    rc = sl_error_set(err, SL_ENOMEM, "out of memory reading commit metadata");
+    return sl_error_set(err, SL_ENOMEM, "out of memory reading commit metadata");
+}
+
+int sl_hudi_commit_meta_parse(const char *text, size_t len, struct sl_hudi_commit_meta *out,
+                              struct sl_error *err)
+{
+    json_error_t jerr;
+    json_t *root = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (len == 0) /* an empty completed file: nothing written (Hudi accepts it) */
+        return SL_OK;
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL || !json_is_object(root)) {
+        rc = sl_error_set(err, SL_EPROTO, "commit metadata is not a JSON object (%s at line %d)",
+                          root ? "not an object" : jerr.text, jerr.line);
+        goto done;
+    }
+    rc = meta_from_json(root, out, err);
 done:
     json_decref(root);
+    if (rc != SL_OK)
+        sl_hudi_commit_meta_free(out);
+    return rc;
+}
+
+int sl_hudi_commit_meta_parse_avro(const void *bytes, size_t len,
+                                   const struct sl_avro_limits *limits,
+                                   struct sl_hudi_commit_meta *out, struct sl_error *err)
+{
+    struct sl_avro_container file;
+    json_t *record;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (len == 0) /* as with JSON: an empty completed file wrote nothing */
+        return SL_OK;
+    rc = sl_avro_container_read(bytes, len, limits, &file, err);
+    if (rc != SL_OK)
+        return rc;
+    /* Hudi reads the first record; a container without one is an empty commit */
+    record = json_array_get(file.records, 0);
+    if (record != NULL && !json_is_object(record)) {
+        rc = sl_error_set(err, SL_EPROTO,
+                          "commit metadata: the Avro container holds a %s, not a record",
+                          sl_avro_schema_name(file.schema));
+        goto done;
+    }
+    if (record != NULL && (rc = meta_from_json(record, out, err)) != SL_OK)
+        sl_error_prefix(err, "Avro %s", sl_avro_schema_name(file.schema));
+done:
+    sl_avro_container_free(&file);
     if (rc != SL_OK)
         sl_hudi_commit_meta_free(out);
     return rc;

@@ -132,6 +132,10 @@ struct sl_hudi_scan {
     struct sl_hudi_table *table; /* borrowed */
     enum sl_hudi_query_kind kind;
     char lo[SL_HUDI_INSTANT_LEN + 1], hi[SL_HUDI_INSTANT_LEN + 1]; /* incremental commit times */
+    /* version 8 incremental: the (requested) times of the commits in range,
+     * sorted; rows are kept when their _hoodie_commit_time is one of them */
+    char (*commits)[SL_HUDI_INSTANT_LEN + 1];
+    size_t ncommits;
     uint32_t ncolumns;
     struct out_column *columns;
     struct sl_parquet_column_values *values;
@@ -462,9 +466,46 @@ static bool is_replaced(const struct sl_hudi_commit_meta *all, const char *parti
 }
 
 /*
+ * The instant by which an incremental range selects a commit: its requested
+ * time in table version 6, its completion time in version 8 (as Hudi 1.x and
+ * hudi-rs do: a commit belongs to the range in which it became visible).
+ */
+static const char *range_time(const struct sl_hudi_table *t, const struct sl_hudi_instant *in)
+{
+    return t->version >= 8 && in->completion[0] != '\0' ? in->completion : in->time;
+}
+
+static int compare_instant_times(const void *a, const void *b)
+{
+    return memcmp(a, b, SL_HUDI_INSTANT_LEN);
+}
+
+/*
+ * Version 8: the requested times of the selected commits, which rows must
+ * carry. A range by completion time need not be one of requested times
+ * (commits complete out of order), so it is a set, not [lo, hi].
+ */
+static int collect_commit_times(struct sl_hudi_scan *s, const size_t *idx, size_t n,
+                                struct sl_error *err)
+{
+    const struct sl_hudi_table *t = s->table;
+    s->commits = sl_calloc(n, sizeof(*s->commits));
+    if (s->commits == NULL)
+        return sl_error_set(err, SL_ENOMEM, "out of memory");
+    for (size_t k = 0; k < n; k++)
+        memcpy(s->commits[k], t->timeline.instants[idx[k]].time, sizeof(s->commits[k]));
+    s->ncommits = n;
+    qsort(s->commits, n, sizeof(*s->commits), compare_instant_times);
+    memcpy(s->lo, s->commits[0], sizeof(s->lo));
+    memcpy(s->hi, s->commits[n - 1], sizeof(s->hi));
+    return SL_OK;
+}
+
+/*
  * The files of an incremental query over the completed commits in
- * (since, until]: IncrementalRelation's fileIdToFullPath, sorted by
- * partition and file id.
+ * (since, until] (requested times in version 6, completion times in version
+ * 8): IncrementalRelation's fileIdToFullPath, sorted by partition and file
+ * id.
  */
 static int plan_incremental(struct sl_hudi_scan *s, const char *since, const char *until,
                             struct sl_error *err)
@@ -487,14 +528,21 @@ static int plan_incremental(struct sl_hudi_scan *s, const char *since, const cha
         return sl_error_set(err, SL_ENOMEM, "out of memory");
     for (size_t i = 0; i < t->timeline.count; i++) {
         const struct sl_hudi_instant *in = &t->timeline.instants[i];
-        if (sl_hudi_instant_writes_data(in) && strcmp(in->time, since) > 0 &&
-            (until == NULL || strcmp(in->time, until) <= 0))
+        const char *when = range_time(t, in);
+        if (sl_hudi_instant_writes_data(in) && strcmp(when, since) > 0 &&
+            (until == NULL || strcmp(when, until) <= 0))
             idx[n++] = i;
     }
     if (n == 0)
         goto done;
-    memcpy(s->lo, t->timeline.instants[idx[0]].time, sizeof(s->lo));
-    memcpy(s->hi, t->timeline.instants[idx[n - 1]].time, sizeof(s->hi));
+    if (t->version >= 8) {
+        rc = collect_commit_times(s, idx, n, err);
+        if (rc != SL_OK)
+            goto fail;
+    } else {
+        memcpy(s->lo, t->timeline.instants[idx[0]].time, sizeof(s->lo));
+        memcpy(s->hi, t->timeline.instants[idx[n - 1]].time, sizeof(s->hi));
+    }
     rc = collect_replaced(t, idx, n, &replaced, err);
     if (rc != SL_OK)
         goto fail;
@@ -592,6 +640,7 @@ void sl_hudi_scan_close(struct sl_hudi_scan *s)
     sl_free(s->read_values);
     sl_free(s->nulls);
     sl_free(s->selected);
+    sl_free(s->commits);
     sl_free(s);
 }
 
@@ -1116,7 +1165,8 @@ static bool commit_time_in_range(const uint8_t *text, size_t len, const char *lo
     return c < 0 || (c == 0 && len <= SL_HUDI_INSTANT_LEN);
 }
 
-/* Fills s->selected with the rows committed in [lo, hi]; returns their count. */
+/* Fills s->selected with the rows committed in [lo, hi] (version 8: by one of
+ * s->commits); returns their count. */
 static int select_rows(struct sl_hudi_scan *s, uint32_t nrows, uint32_t *count,
                        struct sl_error *err)
 {
@@ -1130,7 +1180,13 @@ static int select_rows(struct sl_hudi_scan *s, uint32_t nrows, uint32_t *count,
         if (v->valid != NULL && !v->valid[r])
             continue;
         uint32_t start = v->u.bytes.offsets[r], end = v->u.bytes.offsets[r + 1];
-        if (commit_time_in_range(v->u.bytes.data + start, end - start, s->lo, s->hi))
+        const uint8_t *text = v->u.bytes.data + start;
+        bool keep = s->commits != NULL
+                        ? end - start == SL_HUDI_INSTANT_LEN &&
+                              bsearch(text, s->commits, s->ncommits, sizeof(*s->commits),
+                                      compare_instant_times) != NULL
+                        : commit_time_in_range(text, end - start, s->lo, s->hi);
+        if (keep)
             s->selected[k++] = r;
     }
     *count = k;

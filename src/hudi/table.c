@@ -5,6 +5,8 @@
  */
 #include "hudi/table_internal.h"
 
+#include "hudi/avro.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,14 +141,10 @@ int sl_hudi_table_read_commit(struct sl_hudi_table *t, const struct sl_hudi_inst
     rc = t->store->get(t->store->ctx, key, &text, err);
     if (rc != SL_OK)
         goto done;
-    if (t->version >= 8 && text.len >= 4 && memcmp(text.data, "Obj\x01", 4) == 0) {
-        rc = sl_error_set(err, SL_EPROTO,
-                          "%s: commit metadata of table version 8 is an Avro container, which "
-                          "sluice does not read yet",
-                          key);
-        goto done;
-    }
-    rc = sl_hudi_commit_meta_parse(text.data, text.len, out, err);
+    if (t->version >= 8 && sl_avro_is_container(text.data, text.len))
+        rc = sl_hudi_commit_meta_parse_avro(text.data, text.len, NULL, out, err);
+    else
+        rc = sl_hudi_commit_meta_parse(text.data, text.len, out, err);
     if (rc != SL_OK)
         sl_error_prefix(err, "%s", key);
 done:
@@ -173,10 +171,6 @@ static int load_latest_commit_facts(struct sl_hudi_table *t, struct sl_error *er
         if (!need_checkpoint && t->schema_instant != NULL && strcmp(t->schema_instant, in->time) == 0)
             break; /* the schema we hold is already this commit's */
         rc = sl_hudi_table_read_commit(t, in, &meta, err);
-        if (rc == SL_EPROTO && t->version >= 8) {
-            sl_error_clear(err);
-            break; /* v8 metadata unreadable: fall back to the create schema */
-        }
         if (rc != SL_OK)
             return rc;
         if (need_checkpoint && meta.checkpoint != NULL) {

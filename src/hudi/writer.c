@@ -1378,6 +1378,7 @@ static int load_index(struct sl_hudi_writer *w, struct sl_error *err)
     struct sl_hudi_slices slices = {0};
     int rc;
 
+    int64_t started_ms = sl_clock_monotonic_ms();
     groups_clear(w);
     if (w->table == NULL) {
         w->index_loaded = true;
@@ -1436,6 +1437,9 @@ static int load_index(struct sl_hudi_writer *w, struct sl_error *err)
             goto fail;
     }
     sl_hudi_slices_free(&slices);
+    sl_log(SL_LOG_INFO, "key_index", "table=%s keys=%zu file_groups=%zu bytes=%zu ms=%lld", w->table->name,
+           w->index.count, w->ngroups, w->index.cap * (sizeof(uint64_t) + sizeof(uint32_t)),
+           (long long)(sl_clock_monotonic_ms() - started_ms));
     sl_free(w->index_instant);
     const struct sl_hudi_instant *last = sl_hudi_timeline_last_completed(&w->table->timeline);
     w->index_instant = last ? sl_strdup(last->time) : NULL;
@@ -2097,6 +2101,9 @@ static int rewrite_group(struct sl_hudi_writer *w, struct commit_state *cs, stru
             }
             rc = note_key(&f, key, klen, err);
             if (rc != SL_OK)
+                goto done;
+            /* hand rows to the Parquet writer in slices: one copy of a row group at most */
+            if (f.cols[0].n >= 65536 && (rc = file_out_flush(&f, err)) != SL_OK)
                 goto done;
         }
         rc = file_out_flush(&f, err);
