@@ -6,7 +6,11 @@
 #     cache lives outside the clone, in /var/cache/sluice/pip);
 #   - the Apache Hudi Spark bundle jars the Hudi oracle tests load into Spark
 #     (tests/integration/hudi_oracles.py), from Maven Central into
-#     /var/cache/sluice/jars, each checked against the .sha1 Maven publishes.
+#     /var/cache/sluice/jars, each checked against the .sha1 Maven publishes,
+#     and the hadoop-aws + AWS SDK bundle jars Spark needs to read s3a://;
+#   - versitygw, the S3-compatible server the S3 tests start (it checks SigV4
+#     signatures), built once with `go install` from the Go module proxy into
+#     /var/cache/sluice/go/bin (GOPATH, build and module caches there too).
 # The caches fall back to ${XDG_CACHE_HOME:-~/.cache}/sluice/ when
 # /var/cache/sluice is not writable.
 # Safe to run again and again; the second run does nothing but check.
@@ -20,7 +24,7 @@ log() { printf 'install-deps: %s\n' "$*" >&2; }
 packages=(
     build-essential cmake pkg-config libpq-dev
     libsnappy-dev libzstd-dev zlib1g-dev libjansson-dev libyaml-dev
-    postgresql-15 postgresql-contrib
+    postgresql-15 postgresql-contrib time
     clang-14 libclang-rt-14-dev llvm-14
     python3-venv
 )
@@ -97,7 +101,7 @@ fi
 stamp="$venv/.sluice-requirements.sha256"
 want=$({ cat "$requirements"; "$venv/bin/python" -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1)
 have=$(cat "$stamp" 2>/dev/null || true)
-if [[ "$want" != "$have" ]] || ! "$venv/bin/python" -c 'import pytest, psycopg, pyarrow, pyspark, hudi' >/dev/null 2>&1; then
+if [[ "$want" != "$have" ]] || ! "$venv/bin/python" -c 'import pytest, psycopg, pyarrow, pyspark, hudi, boto3' >/dev/null 2>&1; then
     cache=$(cache_dir pip)
     log "installing $requirements into $venv (pip cache $cache)"
     export PIP_CACHE_DIR="$cache" PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -107,16 +111,21 @@ else
     log "$venv up to date"
 fi
 
-# ------------------------------------------------------------ Hudi bundle jars
+# ------------------------------------------------------------ Spark jars
 # Spark with Apache Hudi reads (and writes) the tables in the Hudi oracle
 # tests: 0.15.0 in the pytest session's Spark, 1.0.2 in a second JVM for the
-# forward-compatibility checks. A jar is kept as <name>.jar beside <name>.jar.sha1
+# forward-compatibility checks. hadoop-aws (the s3a:// file system) must match
+# pyspark 3.5's Hadoop client (3.3.4), and the AWS SDK bundle hadoop-aws
+# 3.3.4 was built against (1.12.262); hudi_oracles.spark_session(s3=...)
+# puts them on the classpath. A jar is kept as <name>.jar beside <name>.jar.sha1
 # (the digest Maven Central publishes); a later run only re-hashes it.
 maven=https://repo1.maven.org/maven2
 jars=$(cache_dir jars)
 jar_artifacts=(
     org.apache.hudi:hudi-spark3.5-bundle_2.12:0.15.0
     org.apache.hudi:hudi-spark3.5-bundle_2.12:1.0.2
+    org.apache.hadoop:hadoop-aws:3.3.4
+    com.amazonaws:aws-java-sdk-bundle:1.12.262
 )
 
 jar_tmp=
@@ -163,3 +172,61 @@ fetch_jar() {
 for artifact in "${jar_artifacts[@]}"; do
     fetch_jar "$artifact"
 done
+
+# ------------------------------------------------------------ S3 server
+# versitygw (Versity S3 Gateway, posix backend) is the S3-compatible server of
+# the S3 tests (tests/integration/s3server.py): it verifies SigV4 signatures,
+# and supports conditional puts (If-None-Match: *), ranged GETs, ListObjectsV2
+# with pagination and delimiters, DeleteObjects and multipart uploads. It is
+# built from source with the Go toolchain (Go >= 1.21 on PATH or in
+# /usr/local/go; an older Go than the module wants fetches the newer toolchain
+# through the Go module proxy). GOPATH, GOCACHE and GOMODCACHE live in the
+# cache, so a rebuild (e.g. after a version bump) reuses what it can. The
+# binary carries the version (`versitygw --version`); a run whose binary
+# already reports the pinned version does nothing.
+VERSITYGW_VERSION=v1.8.0
+VERSITYGW_PKG=github.com/versity/versitygw/cmd/versitygw
+
+go_root=$(cache_dir go)
+versitygw="$go_root/bin/versitygw"
+
+versitygw_version() {
+    "$1" --version 2>/dev/null | sed -n 's/^Version *: *//p'
+}
+
+if [[ -x "$versitygw" && "$(versitygw_version "$versitygw")" == "$VERSITYGW_VERSION" ]]; then
+    log "versitygw $VERSITYGW_VERSION present ($versitygw)"
+else
+    go=$(command -v go || true)
+    [[ -n "$go" ]] || { [[ -x /usr/local/go/bin/go ]] && go=/usr/local/go/bin/go; }
+    if [[ -z "$go" ]]; then
+        log "no Go toolchain (go on PATH or /usr/local/go/bin/go) to build versitygw; install Go >= 1.21"
+        exit 1
+    fi
+    go_version=$("$go" env GOVERSION 2>/dev/null || true)
+    if [[ ! "$go_version" =~ ^go1\.([0-9]+) ]] || ((BASH_REMATCH[1] < 21)); then
+        log "$go is ${go_version:-unusable}; building versitygw needs Go >= 1.21"
+        exit 1
+    fi
+    log "building versitygw $VERSITYGW_VERSION with $go_version (first build: about 4 minutes on 2 cores)"
+    build_bin=$(mktemp -d "$go_root/.bin.XXXXXX")
+    started=$SECONDS
+    # -modcacherw: the module cache stays deletable with plain rm -rf
+    if ! env GOPATH="$go_root" GOCACHE="$go_root/cache" GOMODCACHE="$go_root/pkg/mod" \
+        GOBIN="$build_bin" GOFLAGS=-modcacherw \
+        "$go" install -ldflags "-X main.Version=$VERSITYGW_VERSION -X main.Build=sluice-install-deps" \
+        "$VERSITYGW_PKG@$VERSITYGW_VERSION" </dev/null 2> >(grep -v '^go: downloading ' >&2); then
+        rm -rf "$build_bin"
+        log "go install $VERSITYGW_PKG@$VERSITYGW_VERSION failed"
+        exit 1
+    fi
+    mkdir -p "$go_root/bin"
+    mv -f "$build_bin/versitygw" "$versitygw"
+    rm -rf "$build_bin"
+    have=$(versitygw_version "$versitygw")
+    if [[ "$have" != "$VERSITYGW_VERSION" ]]; then
+        log "built $versitygw reports version '$have', not $VERSITYGW_VERSION"
+        exit 1
+    fi
+    log "versitygw $VERSITYGW_VERSION built in $((SECONDS - started)) s into $versitygw"
+fi

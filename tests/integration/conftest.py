@@ -7,6 +7,8 @@ database per test, and helpers that run `sluice tail`.
   db          a fresh database in `pg` per test (dropped with its slots after)
   sluice      runs `sluice tail` against `db`: .start() for a live process,
               .run() to completion, .changes() with --max-changes
+  s3          session S3-compatible server (versitygw checking SigV4; s3server.py)
+  s3_proxy    a fault-injecting proxy in front of `s3` per test (s3proxy.py)
 
 The binary is $SLUICE_BIN (default build/sluice). On a failure the server
 logs are copied to /tmp/sluice-test-logs/ and sluice's stderr is attached
@@ -259,3 +261,52 @@ def hudi_spark(tmp_path_factory):
         pytest.fail(f"Spark with the Hudi bundle did not start: {e}")
     yield session
     session.stop()
+
+
+# ---------------------------------------------------------------- S3
+_s3_servers: list = []
+
+
+@pytest.fixture(scope="session")
+def s3(request):
+    """The session's S3-compatible server (s3server.S3Server: versitygw checking
+    SigV4 on 127.0.0.1, one access key / secret, bucket `s3.bucket` created).
+    endpoint, region, access_key, secret_key, bucket, env(), boto3_client(),
+    hudirs_storage_options(), spark_options(), uri(key), stop()/kill()/start()
+    (same port, data kept), upload_tree()/list_keys()/delete_prefix(). A test
+    that stops it gets it started again after the test. Tests share the bucket:
+    each uses its own key prefix. Its log is kept in /tmp/sluice-test-logs
+    when a test failed."""
+    from s3server import S3Server
+    server = S3Server("s3").start()
+    _s3_servers.append(server)
+    yield server
+    _s3_servers.remove(server)
+    if request.session.testsfailed:
+        kept = server.keep_log(LOG_DIR)
+        if kept:
+            _kept_logs.append(f"S3 server (versitygw) log: {kept}")
+    server.stop()
+    server.remove()
+
+
+@pytest.fixture(autouse=True)
+def _s3_running_after_test():
+    """Starts the session S3 server again if a test left it stopped (outage
+    tests), so one failed outage test does not fail every later S3 test."""
+    yield
+    for server in list(_s3_servers):
+        if not server.running():
+            server.start()
+
+
+@pytest.fixture
+def s3_proxy(s3):
+    """A fault-injecting reverse proxy (s3proxy.S3FaultProxy) in front of `s3`,
+    for this test: point clients at s3_proxy.endpoint (s3.env(s3_proxy.endpoint),
+    s3.boto3_client(endpoint=s3_proxy.endpoint), ...), then .fail() / .delay() /
+    .drop() / .truncate() / .trickle(); .requests records what went through."""
+    from s3proxy import S3FaultProxy
+    proxy = S3FaultProxy(s3.endpoint).start()
+    yield proxy
+    proxy.close()

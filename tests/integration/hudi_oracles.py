@@ -28,6 +28,14 @@ row with the higher precombine value wins), not Hudi 0.15's default.
 
 The bundle jars come from scripts/install-deps.sh (Maven Central, cached in
 /var/cache/sluice/jars or ~/.cache/sluice/jars; $SLUICE_JAR_DIR overrides).
+
+S3: the hudirs_* readers take hudi-rs storage_options (S3Server.hudirs_storage_options()
+in s3server.py); spark_session(s3=...) and spark_bundle_run(s3=...) add the
+hadoop-aws 3.3.4 + AWS SDK bundle 1.12.262 jars (also from install-deps.sh) and
+the fs.s3a.* settings for an S3-compatible endpoint, so Spark reads and writes
+s3a://bucket/path. Without s3 nothing changes. The pytest session's Spark
+(fixture hudi_spark) has no s3a jars; S3 reads by Spark go through
+spark_bundle_run(..., bundle=DEFAULT_BUNDLE, s3=...), one extra JVM per call.
 Run as a script, this module is the child process of spark_bundle_run.
 """
 
@@ -51,6 +59,9 @@ EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
 META_COLUMNS = ("_hoodie_commit_time", "_hoodie_commit_seqno", "_hoodie_record_key",
                 "_hoodie_partition_path", "_hoodie_file_name")
 BUNDLE_ARTIFACT = "hudi-spark3.5-bundle_2.12"
+# s3a:// for Spark: hadoop-aws matching pyspark 3.5's Hadoop client (3.3.4) and
+# the AWS SDK v1 bundle that hadoop-aws 3.3.4 was built against.
+S3A_JARS = ("hadoop-aws-3.3.4.jar", "aws-java-sdk-bundle-1.12.262.jar")
 DEFAULT_BUNDLE = "0.15.0"
 SECOND_BUNDLE = "1.0.2"
 
@@ -227,6 +238,60 @@ def bundle_jar(version=DEFAULT_BUNDLE):
     raise OracleError(f"{name} is not in {', '.join(jar_dirs())}: run scripts/install-deps.sh")
 
 
+def s3a_jars():
+    """Paths of the S3A_JARS in the jar cache (OracleError if one is missing)."""
+    paths = []
+    for name in S3A_JARS:
+        for d in jar_dirs():
+            path = os.path.join(d, name)
+            if os.path.isfile(path):
+                paths.append(path)
+                break
+        else:
+            raise OracleError(f"{name} is not in {', '.join(jar_dirs())}: run scripts/install-deps.sh")
+    return paths
+
+
+def _s3_options(s3):
+    """The s3 argument as a dict: a dict already, or an object with spark_options()
+    (s3server.S3Server)."""
+    if hasattr(s3, "spark_options"):
+        s3 = s3.spark_options()
+    missing = {"endpoint", "access_key", "secret_key"} - set(s3)
+    if missing:
+        raise ValueError(f"s3 options lack {sorted(missing)}")
+    return dict(s3)
+
+
+def s3a_conf(s3):
+    """Spark settings (spark.hadoop.fs.s3a.*) for an S3-compatible endpoint.
+    s3: {"endpoint": "http://127.0.0.1:PORT", "access_key", "secret_key",
+    "region" (default us-east-1), "path_style" (default True)}, or an object with
+    spark_options(). Plain http when the endpoint says http://. Only these static
+    keys are used (no environment, profile or instance-metadata lookups)."""
+    s3 = _s3_options(s3)
+    endpoint = s3["endpoint"]
+    return {
+        "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.endpoint": endpoint,
+        "spark.hadoop.fs.s3a.endpoint.region": s3.get("region") or "us-east-1",
+        "spark.hadoop.fs.s3a.path.style.access": "true" if s3.get("path_style", True) else "false",
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": "false" if endpoint.startswith("http://") else "true",
+        "spark.hadoop.fs.s3a.access.key": s3["access_key"],
+        "spark.hadoop.fs.s3a.secret.key": s3["secret_key"],
+        "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+        # never delete parent "directory" marker objects after a write: it is
+        # an extra bulk delete per file, and versitygw's posix backend refuses
+        # to delete dir/ while dir has children (ErrDirectoryNotEmpty), which
+        # s3a retries with backoff -- minutes per Hudi commit
+        "spark.hadoop.fs.s3a.directory.marker.retention": "keep",
+        # a test server that is down should fail a read in seconds, not minutes
+        "spark.hadoop.fs.s3a.attempts.maximum": "3",
+        "spark.hadoop.fs.s3a.retry.limit": "3",
+        "spark.hadoop.fs.s3a.connection.establish.timeout": "5000",
+    }
+
+
 def check_java():
     java = shutil.which("java", path=os.path.join(os.environ["JAVA_HOME"], "bin")) \
         if os.environ.get("JAVA_HOME") else shutil.which("java")
@@ -234,11 +299,13 @@ def check_java():
         raise OracleError("no working Java runtime for Spark (need Java 17): run scripts/install-deps.sh")
 
 
-def spark_session(bundle=DEFAULT_BUNDLE, warehouse=None, app_name="sluice-hudi-oracle"):
+def spark_session(bundle=DEFAULT_BUNDLE, warehouse=None, app_name="sluice-hudi-oracle", s3=None):
     """A local[2] SparkSession with the Hudi bundle `bundle`, the settings Hudi's
     Spark quick start asks for (Kryo with Hudi's registrar, the Hudi session
     extension and catalog), UTC everywhere (session time zone and the JVM's, so
     instants Spark's Hudi writer makes are UTC), no UI, driver on 127.0.0.1.
+    s3 (optional, see s3a_conf): also the s3a jars (s3a_jars) and fs.s3a.*
+    settings, so paths s3a://bucket/... work.
     One per process: a JVM's classpath is fixed when it starts."""
     try:
         from pyspark.sql import SparkSession
@@ -246,12 +313,13 @@ def spark_session(bundle=DEFAULT_BUNDLE, warehouse=None, app_name="sluice-hudi-o
         raise OracleError(f"pyspark is not installed in this venv ({e}): run scripts/install-deps.sh") from e
     check_java()
     jar = bundle_jar(bundle)
+    extra_jars = s3a_jars() if s3 is not None else []
     warehouse = warehouse or tempfile.mkdtemp(prefix="sluice-spark-warehouse-")
     utc = "-Duser.timezone=UTC"
-    session = (SparkSession.builder
+    builder = (SparkSession.builder
                .master("local[2]")
                .appName(app_name)
-               .config("spark.jars", jar)
+               .config("spark.jars", ",".join([jar] + extra_jars))
                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                .config("spark.kryo.registrator", "org.apache.spark.HoodieSparkKryoRegistrar")
                .config("spark.sql.extensions", "org.apache.spark.sql.hudi.HoodieSparkSessionExtension")
@@ -263,14 +331,17 @@ def spark_session(bundle=DEFAULT_BUNDLE, warehouse=None, app_name="sluice-hudi-o
                .config("spark.driver.host", "127.0.0.1")
                .config("spark.driver.bindAddress", "127.0.0.1")
                .config("spark.sql.warehouse.dir", str(warehouse))
-               .config("spark.sql.shuffle.partitions", "2")
-               .getOrCreate())
+               .config("spark.sql.shuffle.partitions", "2"))
+    if s3 is not None:
+        for key, value in s3a_conf(s3).items():
+            builder = builder.config(key, value)
+    session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     # getOrCreate() hands back a running session whose JVM classpath cannot change
     jars = session.sparkContext.getConf().get("spark.jars", "")
-    if jar not in jars.split(","):
+    if not {jar, *extra_jars} <= set(jars.split(",")):
         raise OracleError(f"a SparkSession with jars {jars!r} already runs in this process; "
-                          f"use spark_bundle_run for Hudi {bundle}")
+                          f"use spark_bundle_run for Hudi {bundle}" + (" with s3" if s3 is not None else ""))
     return session
 
 
@@ -466,7 +537,8 @@ _CHILD_WRITES = {"upsert": spark_upsert, "delete": spark_delete}
 def _child_main(request_path, result_path):
     with open(request_path) as f:
         request = json.load(f)
-    spark = spark_session(request["bundle"], app_name=f"sluice-hudi-oracle-{request['bundle']}")
+    spark = spark_session(request["bundle"], app_name=f"sluice-hudi-oracle-{request['bundle']}",
+                          s3=request.get("s3"))
     results = []
     try:
         for job in request["jobs"]:
@@ -491,7 +563,7 @@ def _child_main(request_path, result_path):
     os.replace(result_path + ".tmp", result_path)
 
 
-def spark_bundle_run(jobs, bundle=SECOND_BUNDLE, timeout=600):
+def spark_bundle_run(jobs, bundle=SECOND_BUNDLE, timeout=600, s3=None):
     """Runs `jobs` in order in a fresh Python + Spark JVM with Hudi bundle
     `bundle` (default 1.0.2; one JVM start, ~15-25 s, for the whole list) and
     returns one result per job:
@@ -504,6 +576,8 @@ def spark_bundle_run(jobs, bundle=SECOND_BUNDLE, timeout=600):
     record_key, precombine, partition_fields, keygen, options, schema -- rows as
     dicts and schema as a DDL string or StructType.json())}. Writes always carry
     hoodie.write.auto.upgrade=false and hoodie.metadata.enable=false.
+    s3 (optional, see s3a_conf): the child's Spark also has s3a:// (jars and
+    fs.s3a.* settings), e.g. bundle=DEFAULT_BUNDLE, s3=s3server.spark_options().
     Raises OracleError if the child itself fails (e.g. Spark does not start)."""
     encoded = []
     for job in jobs:
@@ -517,7 +591,8 @@ def spark_bundle_run(jobs, bundle=SECOND_BUNDLE, timeout=600):
         request_path = os.path.join(work, "request.json")
         result_path = os.path.join(work, "result.json")
         with open(request_path, "w") as f:
-            json.dump({"bundle": bundle, "jobs": encoded}, f)
+            json.dump({"bundle": bundle, "jobs": encoded,
+                       **({"s3": _s3_options(s3)} if s3 is not None else {})}, f)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.abspath(__file__)),
                                              env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
