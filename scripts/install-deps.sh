@@ -23,7 +23,7 @@ log() { printf 'install-deps: %s\n' "$*" >&2; }
 # ------------------------------------------------------------ Debian packages
 packages=(
     build-essential cmake pkg-config libpq-dev
-    libsnappy-dev libzstd-dev zlib1g-dev libjansson-dev libyaml-dev
+    libsnappy-dev libzstd-dev zlib1g-dev libjansson-dev libyaml-dev libcurl4-openssl-dev libssl-dev
     postgresql-15 postgresql-contrib time
     clang-14 libclang-rt-14-dev llvm-14
     python3-venv

@@ -155,8 +155,8 @@ struct sl_object_store {
 /*
  * Opens the store a URI names: "file:///abs/dir" (also "file://localhost/abs";
  * no percent-decoding), a plain path (absolute or relative: a local
- * directory, created if missing) or, from issue 5 on, "s3://bucket/prefix"
- * (SL_ECONFIG until then). Other schemes are SL_EINVAL. Caller owns *out:
+ * directory, created if missing) or "s3://bucket/prefix" (sl_s3_store_open:
+ * configured from the environment and ~/.aws). Other schemes are SL_EINVAL. Caller owns *out:
  * release with sl_object_store_close. Borrowed uri.
  *
  * Test hook: when the environment variable SLUICE_FAULT_INJECT holds a plan
@@ -245,5 +245,103 @@ long sl_faulty_store_calls(const struct sl_object_store *faulty, enum sl_fault_o
  * in enum order, no newline) to out. SL_EINVAL if faulty is not a faulty store. */
 int sl_faulty_store_counts_line(const struct sl_object_store *faulty, struct sl_buf *out,
                                 struct sl_error *err);
+
+/* ================================================================ S3 backend (issue 5) */
+
+/* How a bucket is addressed: https://endpoint/bucket/key or https://bucket.endpoint/key. */
+enum sl_s3_addressing {
+    SL_S3_ADDRESSING_AUTO = 0, /* virtual-hosted on AWS, path-style on a custom endpoint */
+    SL_S3_ADDRESSING_PATH,
+    SL_S3_ADDRESSING_VIRTUAL,
+};
+
+/* How put_if_absent is made exclusive. */
+enum sl_s3_conditional_put {
+    SL_S3_CONDITIONAL_AUTO = 0,       /* probe the server once, then one of the two below */
+    SL_S3_CONDITIONAL_IF_NONE_MATCH,  /* PUT with "If-None-Match: *": atomic against any writer */
+    SL_S3_CONDITIONAL_HEAD_THEN_PUT,  /* HEAD, then PUT: only safe with one writer per key */
+};
+
+/*
+ * Everything the S3 backend needs, resolved. All strings are owned by the
+ * struct (sl_s3_config_free). Secrets (secret_access_key, session_token) are
+ * never logged nor put into error messages.
+ */
+struct sl_s3_config {
+    char *bucket;
+    char *prefix;            /* "" or "a/b": the store's root below the bucket, no '/' at the ends */
+    char *endpoint_url;      /* "https://s3.<region>.amazonaws.com" or a custom one; http only if it says so */
+    char *region;
+    char *access_key_id;
+    char *secret_access_key;
+    char *session_token;     /* NULL if none */
+    char *credentials_source; /* for messages: "environment" or "profile p in /path" */
+    char *ca_bundle;         /* NULL: the system's CA store */
+    enum sl_s3_addressing addressing;
+    enum sl_s3_conditional_put conditional_put;
+    bool sign_payload;       /* hash bodies into the signature (default: on http only) */
+    int64_t retry_max_ms;    /* total time one operation may spend retrying (default 60 s) */
+    int64_t connect_timeout_ms; /* default 10 s */
+    int64_t stall_timeout_ms;   /* a transfer with no byte for this long is cut and retried (30 s) */
+    size_t part_size;        /* write streams buffer this much, then go multipart (8 MiB; >= 5 MiB) */
+    int upload_parallelism;  /* parts in flight per write stream (default 4, 1..64) */
+};
+
+/*
+ * Resolves the configuration of "s3://bucket[/prefix]" the way the AWS CLI
+ * does, from the process environment and the shared files:
+ *   credentials  AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN);
+ *                else aws_access_key_id / aws_secret_access_key /
+ *                aws_session_token of profile $AWS_PROFILE ("default") in
+ *                $AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials), else in
+ *                the config file. No instance-metadata or SSO providers.
+ *   region       AWS_REGION, AWS_DEFAULT_REGION, the profile's `region` in
+ *                $AWS_CONFIG_FILE (~/.aws/config, "[profile p]" sections);
+ *                default us-east-1.
+ *   endpoint     AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's nested
+ *                `s3 = / endpoint_url = ...` or `endpoint_url` (all ignored if
+ *                AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true); default
+ *                https://s3.<region>.amazonaws.com. Plain http only when the
+ *                URL starts with http://.
+ *   addressing   the profile's nested `s3 = / addressing_style = path|virtual|auto`,
+ *                overridden by SLUICE_S3_ADDRESSING_STYLE=path|virtual|auto or
+ *                AWS_S3_FORCE_PATH_STYLE=true; auto = virtual-hosted on AWS
+ *                (path-style for bucket names with '.'), path-style on a
+ *                custom endpoint.
+ *   CA bundle    AWS_CA_BUNDLE or the profile's `ca_bundle`.
+ *   sluice knobs SLUICE_S3_RETRY_MAX_SECONDS (60), SLUICE_S3_CONNECT_TIMEOUT_SECONDS (10),
+ *                SLUICE_S3_STALL_TIMEOUT_SECONDS (30), SLUICE_S3_PART_SIZE_MB (8, 5..5120),
+ *                SLUICE_S3_UPLOAD_PARALLELISM (4), SLUICE_S3_CONDITIONAL_PUT=
+ *                auto|if-none-match|head-then-put, SLUICE_S3_PAYLOAD_SIGNING=auto|always|never.
+ * SL_EINVAL for a bad URI, SL_ECONFIG for missing or unreadable settings
+ * (naming the variable or file, never a secret). Caller owns *out.
+ */
+int sl_s3_config_from_env(const char *uri, struct sl_s3_config *out, struct sl_error *err);
+void sl_s3_config_free(struct sl_s3_config *config); /* accepts a zeroed struct */
+
+/*
+ * The S3 backend over config (copied; borrowed). It checks the bucket and the
+ * credentials with one ListObjectsV2 call before returning, so a wrong key or
+ * a missing bucket fails here with S3's error code and message.
+ *
+ * Operations map to PutObject (put), PutObject with If-None-Match or
+ * HEAD + PutObject (put_if_absent, see enum sl_s3_conditional_put; the first
+ * call probes the server and logs once which guarantee holds), GetObject with
+ * Range (get, get_range, open_read: a HEAD at open, then ranged GETs with
+ * If-Match on the ETag, any number of threads at once), HeadObject, ListObjectsV2
+ * (pagination; delimiter "/" when not recursive; sorted by key; names with
+ * SL_STORAGE_TEMP_MARKER and "directory marker" keys ending in '/' are
+ * skipped), DeleteObject, and multipart uploads for write streams longer than
+ * part_size (parts uploaded by up to upload_parallelism threads; aborted on
+ * failure; at most (upload_parallelism + 1) * part_size bytes buffered).
+ * Requests are retried with exponential backoff and jitter on 5xx, 429,
+ * SlowDown, timeouts and broken connections for up to retry_max_ms; other
+ * 4xx answers fail at once. Connections are reused (a pool of curl handles
+ * with a shared DNS and TLS session cache). Thread-safe. Caller owns *out.
+ */
+int sl_s3_store_open_config(const struct sl_s3_config *config, struct sl_object_store *out,
+                            struct sl_error *err);
+/* sl_s3_config_from_env + sl_s3_store_open_config. Borrowed uri; caller owns *out. */
+int sl_s3_store_open(const char *uri, struct sl_object_store *out, struct sl_error *err);
 
 #endif

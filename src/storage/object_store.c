@@ -112,9 +112,7 @@ static int open_backend(const char *uri, struct sl_object_store *out, struct sl_
         return sl_local_store_open(path, out, err);
     }
     if (scheme_len == 2 && strncmp(uri, "s3", 2) == 0)
-        return sl_error_set(err, SL_ECONFIG,
-                            "S3 storage is not available in this build yet (issue 5); use a "
-                            "local path");
+        return sl_s3_store_open(uri, out, err); /* src/storage/s3_store.c */
     return sl_error_set(err, SL_EINVAL,
                         "storage URI \"%s\" has an unknown scheme \"%.*s\"; accepted forms are "
                         "file:///abs/path, a directory path and s3://bucket/prefix",

@@ -373,7 +373,7 @@ def lsn_value(text: str) -> int:
     return (int(hi, 16) << 32) | int(lo, 16)
 
 
-def test_a_crash_at_every_storage_step_of_a_commit_recovers_on_the_next_run(tmp_path):
+def test_a_crash_at_every_storage_step_of_a_commit_recovers_on_the_next_run(tmp_path, hudi_spark):
     history, table = random_history(seed=19, transactions=12)
     lines = history.lines
     half = len(lines) // 2
@@ -404,6 +404,8 @@ def test_a_crash_at_every_storage_step_of_a_commit_recovers_on_the_next_run(tmp_
         apply(lake, history.text())
         got = oracles.hudirs_snapshot(base, meta=False)
         assert oracles.diff_rows(got, new) is None, (n, oracles.diff_rows(got, new))
+        got = oracles.spark_snapshot(hudi_spark, base, meta=False)
+        assert oracles.diff_rows(got, new) is None, (n, "spark", oracles.diff_rows(got, new))
         hoodie = os.listdir(os.path.join(base, ".hoodie"))
         pending = [f for f in hoodie if f.endswith(".inflight") and f[:17] + ".commit" not in hoodie]
         assert pending == [], (n, pending)
