@@ -13,10 +13,9 @@ import subprocess
 import uuid
 
 import hudi_oracles as oracles
-from hudi_model import key_text, random_history2
+from hudi_model import compare_rows, expected_rows, random_history2
 from pgcluster import sluice_bin
 
-CDC = ["_change_operation_type", "_event_lsn", "_event_origin_ts_ms", "_event_tx_id"]
 
 
 def run(s3, *argv, stdin=None, extra_env=None, check=True):
@@ -28,25 +27,6 @@ def run(s3, *argv, stdin=None, extra_env=None, check=True):
     return result
 
 
-def expected(state: dict, table, columns) -> list[dict]:
-    rows = []
-    for key, row in state.items():
-        out = {c: row.get(c) for c in columns}
-        out.update({c: row[c] for c in CDC})
-        rows.append((key_text(table, key), out))
-    rows.sort(key=lambda kv: kv[0])
-    return [r for _, r in rows]
-
-
-def compare(got, want):
-    trimmed = []
-    for g, w in zip(got, want):
-        if any(v is not None for c, v in g.items() if c not in w):
-            return f"unexpected non-null columns in {g}"
-        trimmed.append({c: g.get(c) for c in w})
-    if len(got) != len(want):
-        return f"{len(got)} rows != {len(want)} rows"
-    return oracles.diff_rows(trimmed, want)
 
 
 def test_a_partitioned_composite_key_history_on_s3_reads_back_in_hudi_rs_and_sluice_cat(s3):
@@ -62,11 +42,11 @@ def test_a_partitioned_composite_key_history_on_s3_reads_back_in_hudi_rs_and_slu
     instants = oracles.hudirs_commits(base, storage_options=opts)
     assert len(instants) == 25
     columns = [c for c, _, _ in table.columns]
-    states = [expected(state[name], table, columns) for _, state in history.states]
+    states = [expected_rows(state[name], table, columns) for _, state in history.states]
     lsns = [lsn for lsn, _ in history.states]
-    assert compare(oracles.hudirs_snapshot(base, storage_options=opts, meta=False), states[-1]) is None
+    assert compare_rows(oracles.hudirs_snapshot(base, storage_options=opts, meta=False), states[-1]) is None
     for instant, state in zip(instants, states):
-        problem = compare(oracles.hudirs_as_of(base, instant, storage_options=opts, meta=False), state)
+        problem = compare_rows(oracles.hudirs_as_of(base, instant, storage_options=opts, meta=False), state)
         assert problem is None, f"as of {instant}: {problem}"
     rng = random.Random(3)
     for _ in range(5):
@@ -74,7 +54,7 @@ def test_a_partitioned_composite_key_history_on_s3_reads_back_in_hudi_rs_and_slu
         got = oracles.hudirs_incremental(base, instants[i], instants[j], storage_options=opts,
                                          meta=False)
         want = [r for r in states[j] if lsns[i] < r["_event_lsn"] <= lsns[j]]
-        assert compare(got, want) is None
+        assert compare_rows(got, want) is None
     # sluice's own reader over S3 agrees with hudi-rs
     cat = run(s3, "cat", base)
     rows = [json.loads(line) for line in cat.stdout.splitlines()]
@@ -99,7 +79,7 @@ def test_a_crash_during_an_s3_commit_is_rolled_back_by_the_next_run(s3):
         half += 1
     first = "".join(line + "\n" for line in lines[:half])
     columns = [c for c, _, _ in table.columns]
-    new = expected(history.states[-1][1][name], table, columns)
+    new = expected_rows(history.states[-1][1][name], table, columns)
     opts = s3.hudirs_storage_options()
     for n in (3, 6, 9, 12):
         sub = f"{lake}-{n}"
@@ -110,7 +90,7 @@ def test_a_crash_during_an_s3_commit_is_rolled_back_by_the_next_run(s3):
         run(s3, "apply", "--lake", sub, stdin=history.text())
         base = f"{sub}/public/{name}"
         got = oracles.hudirs_snapshot(base, storage_options=opts, meta=False)
-        assert compare(got, new) is None, (n, compare(got, new))
+        assert compare_rows(got, new) is None, (n, compare_rows(got, new))
         keys = s3.list_keys(f"{sub.split('/', 3)[3]}/public/{name}/.hoodie/")
         pending = [k for k in keys if k.endswith(".inflight")
                    and k[:-len(".inflight")] + ".commit" not in keys]
