@@ -26,8 +26,6 @@ SCENARIOS = {
 }
 
 
-
-
 @pytest.fixture(scope="module")
 def histories(tmp_path_factory):
     """Each scenario written once; shared by the hudi-rs and Spark checks."""

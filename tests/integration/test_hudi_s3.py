@@ -27,8 +27,6 @@ def run(s3, *argv, stdin=None, extra_env=None, check=True):
     return result
 
 
-
-
 def test_a_partitioned_composite_key_history_on_s3_reads_back_in_hudi_rs_and_sluice_cat(s3):
     prefix = f"lake-{uuid.uuid4().hex[:8]}"
     lake = f"s3://{s3.bucket}/{prefix}"
