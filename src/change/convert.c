@@ -553,17 +553,6 @@ static int days_in_month(int64_t year, int64_t month)
     return month == 2 && is_leap(year) ? 29 : days[month - 1];
 }
 
-/* Days from 1970-01-01 to a proleptic Gregorian date (astronomical year). */
-static int64_t days_from_civil(int64_t year, int64_t month, int64_t day)
-{
-    int64_t y = month <= 2 ? year - 1 : year;
-    int64_t era = sl_floor_div(y, 400);
-    int64_t year_of_era = y - era * 400;
-    int64_t day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-    int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    return era * 146097 + day_of_era - 719468;
-}
-
 /* "Y-M-D" at s[*i] (year 1..999999999 as written, before any BC). */
 static bool read_date(const char *s, size_t n, size_t *i, int64_t *year, int64_t *month,
                       int64_t *day)
@@ -604,7 +593,7 @@ static int civil_days(int64_t year, int64_t month, int64_t day, bool bc, int64_t
     year = bc ? 1 - year : year; /* 1 BC is year 0 */
     if (day < 1 || day > days_in_month(year, month))
         return SL_EINVAL;
-    *days = days_from_civil(year, month, day);
+    *days = sl_unix_days_from_civil(year, (int)month, (int)day);
     return SL_OK;
 }
 
