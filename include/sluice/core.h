@@ -182,6 +182,17 @@ int64_t sl_unix_days_from_civil(int64_t year, int month, int day);
 /* a / b rounded toward negative infinity (b > 0). */
 int64_t sl_floor_div(int64_t a, int64_t b);
 
+/* ---------------------------------------------------------------- checksums */
+
+/*
+ * CRC-32C (Castagnoli) of bytes, continuing from crc (0 to start): the value
+ * S3 checks for x-amz-checksum-crc32c; "123456789" gives 0xE3069283. Uses the
+ * SSE4.2 instruction where the CPU has it; sl_crc32c_portable is the table
+ * version every CPU runs (same results; exposed for tests).
+ */
+uint32_t sl_crc32c(uint32_t crc, const void *bytes, size_t len);
+uint32_t sl_crc32c_portable(uint32_t crc, const void *bytes, size_t len);
+
 /* ---------------------------------------------------------------- misc */
 
 /* Parses a decimal unsigned 64-bit integer; the whole string must be used. */

@@ -144,6 +144,11 @@ struct sl_object_store {
                 struct sl_error *err);
     /* Deletes key; a key that does not exist is success. */
     int (*remove)(void *ctx, const char *key, struct sl_error *err);
+    /* Optional (NULL: none): deletes keys[0..count) in as few requests as the
+     * backend can (S3: DeleteObjects, 1000 keys each); missing keys are
+     * success. Not atomic: on failure some keys may be gone. Callers use
+     * sl_object_store_remove_many, which falls back to remove. */
+    int (*remove_many)(void *ctx, const char *const *keys, size_t count, struct sl_error *err);
     /* Opens a write stream that creates or replaces key at finish(). Caller owns *out. */
     int (*open_write)(void *ctx, const char *key, struct sl_write_stream *out,
                       struct sl_error *err);
@@ -169,6 +174,11 @@ struct sl_object_store {
  */
 int sl_object_store_open(const char *uri, struct sl_object_store *out, struct sl_error *err);
 void sl_object_store_close(struct sl_object_store *store); /* accepts a zeroed store */
+
+/* Deletes keys[0..count) with store->remove_many, or one remove per key when
+ * the backend has none. Missing keys are success; borrowed keys. */
+int sl_object_store_remove_many(const struct sl_object_store *store, const char *const *keys,
+                                size_t count, struct sl_error *err);
 
 /*
  * The local backend over directory root (created with its parents if
@@ -262,6 +272,13 @@ enum sl_s3_conditional_put {
     SL_S3_CONDITIONAL_HEAD_THEN_PUT,  /* HEAD, then PUT: only safe with one writer per key */
 };
 
+/* The checksum sent with every object and part, which the server verifies
+ * against the bytes it received (S3's "additional checksums"). */
+enum sl_s3_checksum {
+    SL_S3_CHECKSUM_CRC32C = 0, /* x-amz-checksum-crc32c on PutObject / UploadPart (default) */
+    SL_S3_CHECKSUM_NONE,       /* for servers that refuse the headers */
+};
+
 /*
  * Everything the S3 backend needs, resolved. All strings are owned by the
  * struct (sl_s3_config_free). Secrets (secret_access_key, session_token) are
@@ -280,6 +297,7 @@ struct sl_s3_config {
     enum sl_s3_addressing addressing;
     enum sl_s3_conditional_put conditional_put;
     bool sign_payload;       /* hash bodies into the signature (default: on http only) */
+    enum sl_s3_checksum checksum;
     int64_t retry_max_ms;    /* total time one operation may spend retrying (default 60 s) */
     int64_t connect_timeout_ms; /* default 10 s */
     int64_t stall_timeout_ms;   /* a transfer with no byte for this long is cut and retried (30 s) */
@@ -312,7 +330,8 @@ struct sl_s3_config {
  *   sluice knobs SLUICE_S3_RETRY_MAX_SECONDS (60), SLUICE_S3_CONNECT_TIMEOUT_SECONDS (10),
  *                SLUICE_S3_STALL_TIMEOUT_SECONDS (30), SLUICE_S3_PART_SIZE_MB (8, 5..5120),
  *                SLUICE_S3_UPLOAD_PARALLELISM (4), SLUICE_S3_CONDITIONAL_PUT=
- *                auto|if-none-match|head-then-put, SLUICE_S3_PAYLOAD_SIGNING=auto|always|never.
+ *                auto|if-none-match|head-then-put, SLUICE_S3_PAYLOAD_SIGNING=auto|always|never,
+ *                SLUICE_S3_CHECKSUM=crc32c|none.
  * SL_EINVAL for a bad URI, SL_ECONFIG for missing or unreadable settings
  * (naming the variable or file, never a secret). Caller owns *out.
  */

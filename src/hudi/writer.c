@@ -2215,6 +2215,8 @@ static int rollback_instant(struct sl_hudi_writer *w, const struct sl_hudi_insta
 {
     struct sl_object_listing listing = {0};
     char *prefix = NULL, *key = NULL;
+    const char **doomed = NULL; /* borrowed from listing */
+    size_t ndoomed = 0;
     int rc;
 
     sl_log(SL_LOG_WARN, "rollback", "table=%s instant=%s state=%s: rolling back a write that did "
@@ -2224,6 +2226,9 @@ static int rollback_instant(struct sl_hudi_writer *w, const struct sl_hudi_insta
     if (w->table->base[0] == '\0')
         prefix[0] = '\0';
     rc = w->store->list(w->store->ctx, prefix, true, &listing, err);
+    if (rc == SL_OK && listing.count > 0 &&
+        (doomed = sl_calloc(listing.count, sizeof(*doomed))) == NULL)
+        rc = sl_error_set(err, SL_ENOMEM, "out of memory");
     for (size_t i = 0; rc == SL_OK && i < listing.count; i++) {
         const char *k = listing.entries[i].key;
         const char *slash = strrchr(k, '/');
@@ -2233,8 +2238,13 @@ static int rollback_instant(struct sl_hudi_writer *w, const struct sl_hudi_insta
         if (sl_hudi_base_name_parse(slash ? slash + 1 : k, &parts) &&
             parts.instant_len == SL_HUDI_INSTANT_LEN &&
             memcmp(parts.instant, in->time, SL_HUDI_INSTANT_LEN) == 0)
-            rc = w->store->remove(w->store->ctx, k, err);
+            doomed[ndoomed++] = k;
     }
+    /* the data files first (one request per 1000 on S3), then the timeline
+     * files, inflight before requested, so a crash half way leaves a pending
+     * instant that the next run rolls back again */
+    if (rc == SL_OK)
+        rc = sl_object_store_remove_many(w->store, doomed, ndoomed, err);
     const char *files[2] = {in->file_inflight, in->file_requested};
     for (int i = 0; rc == SL_OK && i < 2; i++) {
         if (files[i] == NULL)
@@ -2249,6 +2259,7 @@ static int rollback_instant(struct sl_hudi_writer *w, const struct sl_hudi_insta
         sl_free(key);
         key = NULL;
     }
+    sl_free(doomed);
     sl_object_listing_free(&listing);
     sl_free(prefix);
     if (rc != SL_OK)

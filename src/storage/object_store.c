@@ -161,3 +161,16 @@ void sl_object_store_close(struct sl_object_store *store)
         store->destroy(store->ctx);
     memset(store, 0, sizeof(*store));
 }
+
+int sl_object_store_remove_many(const struct sl_object_store *store, const char *const *keys,
+                                size_t count, struct sl_error *err)
+{
+    int rc = SL_OK;
+    if (count == 0)
+        return SL_OK;
+    if (store->remove_many != NULL)
+        return store->remove_many(store->ctx, keys, count, err);
+    for (size_t i = 0; i < count && rc == SL_OK; i++)
+        rc = store->remove(store->ctx, keys[i], err);
+    return rc;
+}

@@ -563,6 +563,16 @@ static int resolve_knobs(struct resolver *r, struct sl_s3_config *c, struct sl_e
             return sl_error_set(err, SL_ECONFIG,
                                 "SLUICE_S3_PAYLOAD_SIGNING=\"%s\": use auto, always or never", v);
     }
+    v = env(r, "SLUICE_S3_CHECKSUM");
+    if (v != NULL) {
+        if (strcmp(v, "crc32c") == 0)
+            c->checksum = SL_S3_CHECKSUM_CRC32C;
+        else if (strcmp(v, "none") == 0)
+            c->checksum = SL_S3_CHECKSUM_NONE;
+        else
+            return sl_error_set(err, SL_ECONFIG, "SLUICE_S3_CHECKSUM=\"%s\": use crc32c or none",
+                                v);
+    }
     return SL_OK;
 }
 
@@ -670,6 +680,7 @@ int sl_s3_config_resolve(const char *uri, sl_s3_getenv_fn getenv_fn, void *arg,
     out->part_size = (size_t)8 << 20;
     out->upload_parallelism = 4;
     out->conditional_put = SL_S3_CONDITIONAL_AUTO;
+    out->checksum = SL_S3_CHECKSUM_CRC32C;
 
     rc = sl_s3_uri_parse(uri, &out->bucket, &out->prefix, err);
     if (rc != SL_OK)

@@ -169,6 +169,17 @@ struct sl_s3_error_doc {
 };
 /* SL_OK and *out filled if buf is an <Error> document; SL_EPROTO otherwise. */
 int sl_s3_xml_parse_error(const char *buf, size_t len, struct sl_s3_error_doc *out);
+/* A DeleteObjects answer (quiet mode): how many <Error> entries, and the
+ * first one's key, code and message (truncated to fit, made printable). */
+struct sl_s3_delete_result {
+    size_t failed;
+    char key[1025];
+    char code[128];
+    char message[512];
+};
+/* SL_OK for a <DeleteResult> document; SL_EPROTO (naming the offset) otherwise. */
+int sl_s3_xml_parse_delete_result(const char *buf, size_t len, struct sl_s3_delete_result *out,
+                                  struct sl_error *err);
 /* <InitiateMultipartUploadResult><UploadId>: caller owns *upload_id. */
 int sl_s3_xml_parse_upload_id(const char *buf, size_t len, char **upload_id,
                               struct sl_error *err);

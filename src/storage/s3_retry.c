@@ -14,6 +14,9 @@ bool sl_s3_retriable(enum sl_s3_transport transport, long status, const char *s3
         "SlowDown",          "RequestTimeout", "InternalError",
         "ServiceUnavailable", "Throttling",    "ThrottlingException",
         "OperationAborted",  "ConditionalRequestConflict", "RequestTimeoutException",
+        /* the body's checksum or hash did not match what arrived: our buffer
+         * is intact (the values are computed from it), so it is sent again */
+        "BadDigest",         "XAmzContentSHA256Mismatch",
     };
 
     if (transport == SL_S3_TRANSPORT_TRANSIENT)

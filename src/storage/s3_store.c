@@ -9,6 +9,7 @@
 #include "s3_http.h"
 #include "storage_internal.h"
 
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,12 +42,37 @@ static bool ok_status(long status)
     return status >= 200 && status < 300;
 }
 
+/* CRC32C_B64_LEN: base64 of the 4-byte big-endian CRC-32C, with its NUL. */
+#define CRC32C_B64_LEN 9
+
+/* The x-amz-checksum-crc32c value of bytes (S3 refuses a body that does not
+ * match it, so damage between our buffer and the server's disk is caught). */
+static void crc32c_base64(const void *bytes, size_t len, char out[CRC32C_B64_LEN])
+{
+    uint32_t crc = sl_crc32c(0, bytes, len);
+    unsigned char be[4] = {(unsigned char)(crc >> 24), (unsigned char)(crc >> 16),
+                           (unsigned char)(crc >> 8), (unsigned char)crc};
+    EVP_EncodeBlock((unsigned char *)out, be, 4);
+}
+
+/* PutObject of bytes with the extra (signed) headers, plus the checksum header
+ * when the store sends checksums. */
 static int simple_put(struct s3_store *s, const char *op, const char *key, const void *bytes,
                       size_t len, const struct sl_sigv4_header *headers, size_t nheaders,
                       struct s3_response *resp, struct sl_error *err)
 {
-    struct s3_request req = {.op = op, .method = "PUT", .key = key, .headers = headers,
-                             .nheaders = nheaders, .body = bytes, .body_len = len};
+    struct sl_sigv4_header all[4];
+    char crc[CRC32C_B64_LEN];
+    size_t n = 0;
+
+    for (size_t i = 0; i < nheaders && n < SL_ARRAY_LEN(all) - 1; i++)
+        all[n++] = headers[i];
+    if (s->config.checksum == SL_S3_CHECKSUM_CRC32C) {
+        crc32c_base64(bytes, len, crc);
+        all[n++] = (struct sl_sigv4_header){"x-amz-checksum-crc32c", crc};
+    }
+    struct s3_request req = {.op = op, .method = "PUT", .key = key, .headers = all,
+                             .nheaders = n, .body = bytes, .body_len = len};
     return run(s, &req, resp, err);
 }
 
@@ -205,6 +231,151 @@ static int s3_remove(void *ctx, const char *key, struct sl_error *err)
     if (rc == SL_OK && !ok_status(resp.status) &&
         !(resp.status == 404 && strcmp(resp.error.code, "NoSuchBucket") != 0))
         rc = s3_status_error(s->client, &req, &resp, err);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- remove_many */
+
+#define DELETE_BATCH 1000 /* DeleteObjects' limit */
+
+/* False for a key with a control byte XML 1.0 cannot carry, even escaped. */
+static bool xml_can_carry(const char *key)
+{
+    for (const unsigned char *c = (const unsigned char *)key; *c != '\0'; c++) {
+        if (*c < 0x20 && *c != '\t' && *c != '\n' && *c != '\r')
+            return false;
+    }
+    return true;
+}
+
+/* Appends text escaped for XML (xml_can_carry(text) holds); *rc as sl_buf's. */
+static void xml_text(struct sl_buf *xml, const char *text, int *rc)
+{
+    for (const unsigned char *c = (const unsigned char *)text; *c != '\0' && *rc == SL_OK; c++) {
+        static const char *const NAMED[] = {['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;",
+                                            ['"'] = "&quot;", ['\''] = "&apos;"};
+        if (*c < SL_ARRAY_LEN(NAMED) && NAMED[*c] != NULL)
+            *rc = sl_buf_append_str(xml, NAMED[*c]);
+        else if (*c < 0x20)
+            *rc = sl_buf_printf(xml, "&#%d;", *c); /* tab, newline, CR: kept, not normalized */
+        else
+            *rc = sl_buf_putc(xml, (char)*c);
+    }
+}
+
+/* One DeleteObjects request for keys[0..n); *unsupported when the server
+ * does not implement it (nothing deleted then). */
+static int delete_batch(struct s3_store *s, const char *const *keys, size_t n, bool *unsupported,
+                        struct sl_error *err)
+{
+    struct sl_sigv4_param param = {"delete", NULL};
+    struct sl_sigv4_header md5_header;
+    unsigned char md5[16];
+    unsigned int md5_len = 0;
+    char md5_b64[32];
+    struct sl_buf xml, answer;
+    struct s3_response resp;
+    struct sl_s3_delete_result result;
+    int rc = SL_OK;
+
+    *unsupported = false;
+    sl_buf_init(&xml, (size_t)64 << 20);
+    sl_buf_init(&answer, (size_t)16 << 20);
+    rc = sl_buf_append_str(&xml, "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                                 "<Quiet>true</Quiet>");
+    for (size_t i = 0; i < n && rc == SL_OK; i++) {
+        rc = sl_buf_append_str(&xml, "<Object><Key>");
+        if (rc == SL_OK && s->config.prefix[0] != '\0') {
+            xml_text(&xml, s->config.prefix, &rc);
+            if (rc == SL_OK)
+                rc = sl_buf_putc(&xml, '/');
+        }
+        if (rc == SL_OK)
+            xml_text(&xml, keys[i], &rc);
+        if (rc == SL_OK)
+            rc = sl_buf_append_str(&xml, "</Key></Object>");
+    }
+    if (rc == SL_OK)
+        rc = sl_buf_append_str(&xml, "</Delete>");
+    if (rc != SL_OK) {
+        rc = sl_error_set(err, SL_ENOMEM, "out of memory deleting objects in %s", s->uri);
+        goto done;
+    }
+    /* DeleteObjects requires a body digest; Content-MD5 is the one every server knows */
+    if (EVP_Digest(xml.data, xml.len, md5, &md5_len, EVP_md5(), NULL) != 1 || md5_len != 16) {
+        rc = sl_error_set(err, SL_EIO, "remove_many in %s: libcrypto could not compute an MD5",
+                          s->uri);
+        goto done;
+    }
+    EVP_EncodeBlock((unsigned char *)md5_b64, md5, 16);
+    md5_header = (struct sl_sigv4_header){"content-md5", md5_b64};
+    struct s3_request req = {.op = "remove_many", .method = "POST", .params = &param,
+                             .nparams = 1, .headers = &md5_header, .nheaders = 1,
+                             .body = xml.data, .body_len = xml.len, .out = &answer};
+    rc = run(s, &req, &resp, err);
+    if (rc != SL_OK)
+        goto done;
+    if (resp.status == 501 || (resp.status == 400 && strcmp(resp.error.code, "NotImplemented") == 0)) {
+        *unsupported = true;
+        goto done;
+    }
+    if (!ok_status(resp.status)) {
+        rc = s3_status_error(s->client, &req, &resp, err);
+        goto done;
+    }
+    rc = sl_s3_xml_parse_delete_result(answer.data != NULL ? answer.data : "", answer.len, &result,
+                                       err);
+    if (rc != SL_OK) {
+        sl_error_prefix(err, "remove_many in %s", s->uri);
+        goto done;
+    }
+    if (result.failed > 0)
+        rc = sl_error_set(err, SL_EPEER,
+                          "remove_many in %s: %zu of %zu objects were not deleted; the first, %s: "
+                          "%s: %s",
+                          s->uri, result.failed, n, result.key, result.code, result.message);
+
+done:
+    sl_buf_free(&xml);
+    sl_buf_free(&answer);
+    return rc;
+}
+
+static int s3_remove_many(void *ctx, const char *const *keys, size_t count, struct sl_error *err)
+{
+    struct s3_store *s = ctx;
+    size_t batch_start = 0;
+    int rc = SL_OK;
+
+    for (size_t i = 0; i < count; i++) {
+        rc = sl_object_key_check(keys[i], err);
+        if (rc != SL_OK)
+            return rc;
+    }
+    while (batch_start < count && rc == SL_OK) {
+        /* keys XML cannot carry go one by one (DeleteObject), the rest in batches */
+        const char *batch[DELETE_BATCH];
+        size_t n = 0, i = batch_start;
+        for (; i < count && n < DELETE_BATCH; i++) {
+            if (xml_can_carry(keys[i]) && xml_can_carry(s->config.prefix))
+                batch[n++] = keys[i];
+            else if ((rc = s3_remove(s, keys[i], err)) != SL_OK)
+                return rc;
+        }
+        batch_start = i;
+        if (n == 0)
+            continue;
+        bool unsupported = false;
+        rc = delete_batch(s, batch, n, &unsupported, err);
+        if (rc == SL_OK && unsupported) {
+            sl_log(SL_LOG_INFO, "s3_delete_objects_unsupported",
+                   "store=%s note=\"the server does not implement DeleteObjects: deleting %zu "
+                   "objects one request each\"",
+                   s->uri, n);
+            for (size_t k = 0; k < n && rc == SL_OK; k++)
+                rc = s3_remove(s, batch[k], err);
+        }
+    }
     return rc;
 }
 
@@ -561,6 +732,12 @@ struct part_job {
     size_t len;
 };
 
+/* What CompleteMultipartUpload needs of an uploaded part. */
+struct part_receipt {
+    char etag[256];
+    char crc32c[CRC32C_B64_LEN]; /* "" when the store sends no checksums */
+};
+
 struct s3_writer {
     struct s3_store *store;
     char *key;
@@ -583,27 +760,34 @@ struct s3_writer {
     bool closing;
     char **spare; /* finished part buffers for reuse */
     int nspare;
-    char (*etags)[256]; /* by part number - 1 */
-    size_t etags_cap;
+    struct part_receipt *receipts; /* by part number - 1 */
+    size_t receipts_cap;
     int parts; /* parts queued so far */
     bool failed;
     struct sl_error first_error;
 };
 
-static int upload_part(struct s3_writer *w, const struct part_job *job, char *etag,
-                       struct sl_error *err)
+/* Uploads one part; fills *receipt (caller's) on success. Runs on a worker. */
+static int upload_part(struct s3_writer *w, const struct part_job *job,
+                       struct part_receipt *receipt, struct sl_error *err)
 {
     char number[16];
     struct sl_sigv4_param params[2];
+    struct sl_sigv4_header checksum;
     struct s3_response resp;
     int rc;
 
     snprintf(number, sizeof(number), "%d", job->number);
     params[0] = (struct sl_sigv4_param){"partNumber", number};
     params[1] = (struct sl_sigv4_param){"uploadId", w->upload_id};
+    receipt->crc32c[0] = '\0';
+    if (w->store->config.checksum == SL_S3_CHECKSUM_CRC32C)
+        crc32c_base64(job->bytes, job->len, receipt->crc32c);
+    checksum = (struct sl_sigv4_header){"x-amz-checksum-crc32c", receipt->crc32c};
     struct s3_request req = {.op = "upload_part", .method = "PUT", .key = w->key,
                              .params = params, .nparams = 2, .body = job->bytes,
-                             .body_len = job->len};
+                             .body_len = job->len, .headers = &checksum,
+                             .nheaders = receipt->crc32c[0] != '\0' ? 1 : 0};
     rc = run(w->store, &req, &resp, err);
     if (rc == SL_OK && !ok_status(resp.status))
         rc = s3_status_error(w->store->client, &req, &resp, err);
@@ -611,7 +795,7 @@ static int upload_part(struct s3_writer *w, const struct part_job *job, char *et
         rc = sl_error_set(err, SL_EPROTO, "upload_part %d of %s in %s: no ETag in the answer",
                           job->number, w->key, w->store->uri);
     if (rc == SL_OK)
-        snprintf(etag, 256, "%s", resp.etag);
+        snprintf(receipt->etag, sizeof(receipt->etag), "%s", resp.etag);
     else
         sl_error_prefix(err, "part %d", job->number);
     return rc;
@@ -624,7 +808,8 @@ static void *upload_worker(void *arg)
     for (;;) {
         struct part_job job;
         struct sl_error err = {0};
-        char etag[256] = "";
+        struct part_receipt receipt;
+        memset(&receipt, 0, sizeof(receipt));
         int rc = SL_OK;
 
         while (w->queue_count == 0 && !w->closing)
@@ -639,12 +824,12 @@ static void *upload_worker(void *arg)
         pthread_mutex_unlock(&w->lock);
 
         if (!skip)
-            rc = upload_part(w, &job, etag, &err);
+            rc = upload_part(w, &job, &receipt, &err);
 
         pthread_mutex_lock(&w->lock);
         w->in_progress--;
         if (!skip && rc == SL_OK) {
-            memcpy(w->etags[job.number - 1], etag, sizeof(etag));
+            w->receipts[job.number - 1] = receipt;
         } else if (!skip && !w->failed) {
             w->failed = true;
             w->first_error = err;
@@ -667,13 +852,16 @@ static int fail_with_first_error(struct s3_writer *w, struct sl_error *err)
 static int create_upload(struct s3_writer *w, struct sl_error *err)
 {
     struct sl_sigv4_param param = {"uploads", NULL};
+    struct sl_sigv4_header algorithm = {"x-amz-checksum-algorithm", "CRC32C"};
     struct sl_buf body;
     struct s3_response resp;
     int rc;
 
     sl_buf_init(&body, 1 << 20);
-    struct s3_request req = {.op = "create_multipart_upload", .method = "POST", .key = w->key,
-                             .params = &param, .nparams = 1, .out = &body};
+    struct s3_request req = {
+        .op = "create_multipart_upload", .method = "POST", .key = w->key, .params = &param,
+        .nparams = 1, .out = &body, .headers = &algorithm,
+        .nheaders = w->store->config.checksum == SL_S3_CHECKSUM_CRC32C ? 1 : 0};
     rc = run(w->store, &req, &resp, err);
     if (rc == SL_OK && !ok_status(resp.status))
         rc = s3_status_error(w->store->client, &req, &resp, err);
@@ -715,14 +903,14 @@ static int submit_part(struct s3_writer *w, struct sl_error *err)
                             "open_write of %s in %s: more than %d parts of %zu bytes; raise "
                             "SLUICE_S3_PART_SIZE_MB",
                             w->key, w->store->uri, MAX_PARTS, w->store->config.part_size);
-    if ((size_t)w->parts >= w->etags_cap) {
-        size_t cap = w->etags_cap > 0 ? w->etags_cap * 2 : 64;
+    if ((size_t)w->parts >= w->receipts_cap) {
+        size_t cap = w->receipts_cap > 0 ? w->receipts_cap * 2 : 64;
         void *grown;
-        pthread_mutex_lock(&w->lock); /* workers write into etags */
-        grown = sl_realloc(w->etags, cap * sizeof(*w->etags));
+        pthread_mutex_lock(&w->lock); /* workers write into receipts */
+        grown = sl_realloc(w->receipts, cap * sizeof(*w->receipts));
         if (grown != NULL) {
-            w->etags = grown;
-            w->etags_cap = cap;
+            w->receipts = grown;
+            w->receipts_cap = cap;
         }
         pthread_mutex_unlock(&w->lock);
         if (grown == NULL)
@@ -739,7 +927,7 @@ static int submit_part(struct s3_writer *w, struct sl_error *err)
         pthread_mutex_unlock(&w->lock);
         return fail_with_first_error(w, err);
     }
-    w->etags[job.number - 1][0] = '\0';
+    memset(&w->receipts[job.number - 1], 0, sizeof(w->receipts[0]));
     w->queue[(w->queue_head + w->queue_count) % n] = job;
     w->queue_count++;
     if (w->nspare > 0)
@@ -839,7 +1027,7 @@ static int complete_upload(struct s3_writer *w, struct sl_error *err)
                                  "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
     for (int i = 0; i < w->parts && rc == SL_OK; i++) {
         rc = sl_buf_printf(&xml, "<Part><PartNumber>%d</PartNumber><ETag>", i + 1);
-        for (const char *e = w->etags[i]; *e != '\0' && rc == SL_OK; e++) {
+        for (const char *e = w->receipts[i].etag; *e != '\0' && rc == SL_OK; e++) {
             if (*e == '&')
                 rc = sl_buf_append_str(&xml, "&amp;");
             else if (*e == '<')
@@ -850,7 +1038,11 @@ static int complete_upload(struct s3_writer *w, struct sl_error *err)
                 rc = sl_buf_putc(&xml, *e);
         }
         if (rc == SL_OK)
-            rc = sl_buf_append_str(&xml, "</ETag></Part>");
+            rc = sl_buf_append_str(&xml, "</ETag>");
+        if (rc == SL_OK && w->receipts[i].crc32c[0] != '\0')
+            rc = sl_buf_printf(&xml, "<ChecksumCRC32C>%s</ChecksumCRC32C>", w->receipts[i].crc32c);
+        if (rc == SL_OK)
+            rc = sl_buf_append_str(&xml, "</Part>");
     }
     if (rc == SL_OK)
         rc = sl_buf_append_str(&xml, "</CompleteMultipartUpload>");
@@ -943,7 +1135,7 @@ static void writer_destroy(void *ctx)
     sl_free(w->spare);
     sl_free(w->queue);
     sl_free(w->threads);
-    sl_free(w->etags);
+    sl_free(w->receipts);
     sl_free(w->buf);
     sl_free(w->upload_id);
     sl_free(w->key);
@@ -1087,6 +1279,7 @@ int sl_s3_store_open_config(const struct sl_s3_config *config, struct sl_object_
     out->head = s3_head;
     out->list = s3_list;
     out->remove = s3_remove;
+    out->remove_many = s3_remove_many;
     out->open_write = s3_open_write;
     out->open_read = s3_open_read;
     out->destroy = s3_destroy;

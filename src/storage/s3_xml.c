@@ -517,6 +517,50 @@ int sl_s3_xml_parse_error(const char *buf, size_t len, struct sl_s3_error_doc *o
     return SL_OK;
 }
 
+/* <DeleteResult> */
+
+struct delete_parse {
+    struct sl_s3_delete_result *out;
+    bool is_result;
+};
+
+static int delete_end(void *arg, const char *const *path, int depth, const char *text,
+                      size_t text_len)
+{
+    struct delete_parse *p = arg;
+    struct sl_s3_delete_result *out = p->out;
+    if (depth >= 1 && strcmp(path[0], "DeleteResult") == 0)
+        p->is_result = true;
+    if (path_is(path, depth, 2, "DeleteResult", "Error", NULL)) {
+        out->failed++;
+        return SL_OK;
+    }
+    if (out->failed > 0 || depth != 3 || strcmp(path[0], "DeleteResult") != 0 ||
+        strcmp(path[1], "Error") != 0)
+        return SL_OK; /* only the first <Error>'s fields are kept */
+    if (strcmp(path[2], "Key") == 0)
+        copy_field(out->key, sizeof(out->key), text, text_len);
+    else if (strcmp(path[2], "Code") == 0)
+        copy_field(out->code, sizeof(out->code), text, text_len);
+    else if (strcmp(path[2], "Message") == 0)
+        copy_field(out->message, sizeof(out->message), text, text_len);
+    return SL_OK;
+}
+
+int sl_s3_xml_parse_delete_result(const char *buf, size_t len, struct sl_s3_delete_result *out,
+                                  struct sl_error *err)
+{
+    struct delete_parse p = {.out = out};
+    struct sl_s3_xml_handler h = {.arg = &p, .end = delete_end};
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = sl_s3_xml_parse(buf, len, &h, err);
+    if (rc == SL_OK && !p.is_result)
+        rc = sl_error_set(err, SL_EPROTO, "S3 answered DeleteObjects without a <DeleteResult>");
+    return rc;
+}
+
 /* <InitiateMultipartUploadResult> */
 
 struct upload_id_parse {

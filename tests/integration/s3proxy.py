@@ -13,6 +13,8 @@ applies to the next `count` matching requests (None: until cleared):
   proxy.truncate(count, keep=...)                  send the headers and part of
                                                    the body, then close
   proxy.trickle(bytes_per_second, count)           send the response body slowly
+  proxy.corrupt(count)                             flip one bit in the middle of the
+                                                   request body, then forward it
 
 `when="before"` (the default) acts before the request reaches the server (it
 never happened); `when="after"` forwards it first, so the server did the work
@@ -52,7 +54,7 @@ ERROR_MESSAGES = {
 
 @dataclass
 class Rule:
-    kind: str  # fail, delay, drop, truncate, trickle
+    kind: str  # fail, delay, drop, truncate, trickle, corrupt
     count: int | None  # requests left; None = unlimited
     when: str = "before"
     method: str | None = None
@@ -214,6 +216,12 @@ class S3FaultProxy:
         bytes_per_second (headers at once)."""
         return self._add(Rule("trickle", count, "after", method, rate=bytes_per_second), path)
 
+    def corrupt(self, count: int | None = 1, method: str | None = None, path: str | None = None) -> Rule:
+        """The next `count` matching requests with a body reach the server with
+        one bit of the body's middle byte flipped (damage in transit, which
+        the body's checksum or signed hash must catch). Headers unchanged."""
+        return self._add(Rule("corrupt", count, "before", method), path)
+
     def clear(self) -> None:
         """Removes every rule (requests in flight keep the fault they drew)."""
         with self._lock:
@@ -259,6 +267,8 @@ class S3FaultProxy:
             elif rule.kind == "drop":
                 self._drop(h)
                 return
+            elif rule.kind == "corrupt":
+                body = self._corrupted(body)
 
         try:
             conn, resp = self._forward(h, body)
@@ -279,6 +289,19 @@ class S3FaultProxy:
             self._relay(h, resp, rule, record)
         finally:
             conn.close()
+
+    @staticmethod
+    def _corrupted(body):
+        if isinstance(body, list):  # chunked: damage the middle chunk
+            if body:
+                body = list(body)
+                body[len(body) // 2] = S3FaultProxy._corrupted(body[len(body) // 2])
+            return body
+        if not body:
+            return body
+        damaged = bytearray(body)
+        damaged[len(damaged) // 2] ^= 0x10
+        return bytes(damaged)
 
     def _read_body(self, h: _Handler):
         te = (h.headers.get("Transfer-Encoding") or "").lower()

@@ -166,6 +166,99 @@ def test_large_write_stream_goes_multipart_and_reads_back_in_parallel(s3, s3_pro
     assert tool(s3, uri, "get", "small").stdout == b"x" * 1000
 
 
+# ---------------------------------------------------------------- checksums
+
+def _crc32c_table():
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+CRC32C_TABLE = _crc32c_table()
+
+
+def crc32c(data: bytes) -> int:
+    """CRC-32C written from the polynomial, independent of sluice's C code."""
+    crc, table = 0xFFFFFFFF, CRC32C_TABLE
+    for b in data:
+        crc = (crc >> 8) ^ table[(crc ^ b) & 0xFF]
+    return crc ^ 0xFFFFFFFF
+
+
+def crc32c_b64(data: bytes) -> str:
+    import base64
+    return base64.b64encode(crc32c(data).to_bytes(4, "big")).decode()
+
+
+def test_objects_and_parts_carry_a_crc32c_that_the_server_checked(s3, prefix):
+    import base64
+    uri = store(s3, prefix)
+    client = s3.boto3_client()
+    assert crc32c(b"123456789") == 0xE3069283
+    small = os.urandom(300_000)
+    put_bytes(s3, prefix, "small", small)
+    tool(s3, uri, "put_if_absent", "once", "-", stdin=small[:1000])
+    for key, data in (("small", small), ("once", small[:1000])):
+        head = client.head_object(Bucket=s3.bucket, Key=f"{prefix}/{key}", ChecksumMode="ENABLED")
+        assert head.get("ChecksumCRC32C") == crc32c_b64(data), head
+    # multipart: each part's CRC-32C, and the object's composite "crc(crcs)-N"
+    big = os.urandom(11 * MiB + 777)
+    tool(s3, uri, "write", "big", "-", stdin=big, env={"SLUICE_S3_PART_SIZE_MB": 5})
+    parts = [big[i:i + 5 * MiB] for i in range(0, len(big), 5 * MiB)]
+    composite = b"".join(crc32c(p).to_bytes(4, "big") for p in parts)
+    want = base64.b64encode(crc32c(composite).to_bytes(4, "big")).decode() + f"-{len(parts)}"
+    head = client.head_object(Bucket=s3.bucket, Key=f"{prefix}/big", ChecksumMode="ENABLED")
+    assert head.get("ChecksumCRC32C") == want, head
+    # SLUICE_S3_CHECKSUM=none sends none (for servers that refuse the headers)
+    put_bytes(s3, prefix, "plain", small, env={"SLUICE_S3_CHECKSUM": "none"})
+    head = client.head_object(Bucket=s3.bucket, Key=f"{prefix}/plain", ChecksumMode="ENABLED")
+    assert "ChecksumCRC32C" not in head
+    bad = put_bytes(s3, prefix, "x", b"x", env={"SLUICE_S3_CHECKSUM": "md5"}, check=False)
+    assert bad.returncode == 2 and b'SLUICE_S3_CHECKSUM="md5": use crc32c or none' in bad.stderr
+
+
+def test_a_body_damaged_in_transit_is_refused_by_its_checksum_and_sent_again(s3, s3_proxy, prefix):
+    """Unsigned payloads (https's default) are guarded by the CRC-32C alone:
+    a flipped bit on the way is refused (BadDigest) and the intact buffer is
+    sent again, for a PutObject and for a part of a multipart upload."""
+    uri = store(s3, prefix)
+    client = s3.boto3_client()
+    unsigned = {"SLUICE_S3_PAYLOAD_SIGNING": "never"}
+    data = os.urandom(200_000)
+    s3_proxy.corrupt(1, method="PUT")
+    put_bytes(s3, prefix, "one", data, endpoint=s3_proxy.endpoint, env=unsigned)
+    puts = [r for r in s3_proxy.requests if r.method == "PUT"]
+    assert [r.status for r in puts] == [400, 200] and puts[0].fault == "corrupt"
+    assert client.get_object(Bucket=s3.bucket, Key=f"{prefix}/one")["Body"].read() == data
+
+    big = os.urandom(12 * MiB)
+    s3_proxy.requests.clear()
+    s3_proxy.corrupt(1, method="PUT", path=r"partNumber=2")
+    tool(s3, uri, "write", "big", "-", stdin=big, endpoint=s3_proxy.endpoint,
+         env={**unsigned, "SLUICE_S3_PART_SIZE_MB": 5})
+    part2 = [r.status for r in s3_proxy.requests if "partNumber=2" in r.path]
+    assert part2 == [400, 200]
+    assert client.get_object(Bucket=s3.bucket, Key=f"{prefix}/big")["Body"].read() == big
+
+    # the control: with neither checksum nor signed payload the damage lands
+    s3_proxy.corrupt(1, method="PUT")
+    put_bytes(s3, prefix, "unguarded", data, endpoint=s3_proxy.endpoint,
+              env={**unsigned, "SLUICE_S3_CHECKSUM": "none"})
+    landed = client.get_object(Bucket=s3.bucket, Key=f"{prefix}/unguarded")["Body"].read()
+    assert len(landed) == len(data) and landed != data
+    # a signed payload alone also catches it (XAmzContentSHA256Mismatch)
+    s3_proxy.requests.clear()
+    s3_proxy.corrupt(1, method="PUT")
+    put_bytes(s3, prefix, "signed", data, endpoint=s3_proxy.endpoint,
+              env={"SLUICE_S3_PAYLOAD_SIGNING": "always", "SLUICE_S3_CHECKSUM": "none"})
+    assert [r.status for r in s3_proxy.requests if r.method == "PUT"] == [400, 200]
+    assert client.get_object(Bucket=s3.bucket, Key=f"{prefix}/signed")["Body"].read() == data
+
+
 def test_aborted_and_failed_multipart_uploads_leave_nothing(s3, s3_proxy, prefix):
     uri = store(s3, prefix)
     client = s3.boto3_client()
@@ -182,6 +275,40 @@ def test_aborted_and_failed_multipart_uploads_leave_nothing(s3, s3_proxy, prefix
     assert listing(s3, prefix) == []
     uploads = client.list_multipart_uploads(Bucket=s3.bucket, Prefix=prefix)
     assert uploads.get("Uploads", []) == []
+
+
+def test_remove_many_deletes_in_batches_of_1000_and_leaves_other_keys(s3, s3_proxy, prefix):
+    uri = store(s3, prefix)
+    client = s3.boto3_client()
+    odd = ["a&b <c>.parquet", "quote\"s and 'apostrophes'", "ünïcødé/ключ", "tab\there", "sp ace/x=1"]
+    doomed = [f"d/{i:05d}" for i in range(2100)] + [f"odd/{k}" for k in odd] + ["d/never-existed"]
+    kept = ["d0/keep", "d/00001x", "keep/a&b"]
+    for key in doomed[:-1] + kept:
+        client.put_object(Bucket=s3.bucket, Key=f"{prefix}/{key}", Body=b"x")
+    tool(s3, uri, "remove_many", "-", stdin="\n".join(doomed).encode(), endpoint=s3_proxy.endpoint)
+    posts = [r for r in s3_proxy.requests if r.method == "POST" and "delete" in r.path]
+    assert len(posts) == 3 and all(r.status == 200 for r in posts)  # 1000 + 1000 + 106
+    assert not [r for r in s3_proxy.requests if r.method == "DELETE"]
+    assert sorted(s3.list_keys(prefix)) == sorted(f"{prefix}/{k}" for k in kept)
+
+
+def test_remove_many_falls_back_to_single_deletes_where_delete_objects_is_missing(s3, s3_proxy, prefix):
+    uri = store(s3, prefix)
+    client = s3.boto3_client()
+    keys = [f"f/{i}" for i in range(5)]
+    for key in keys + ["f/keep"]:
+        client.put_object(Bucket=s3.bucket, Key=f"{prefix}/{key}", Body=b"x")
+    s3_proxy.fail(None, status=501, code="NotImplemented", method="POST", path=r"[?&]delete")
+    out = tool(s3, uri, "remove_many", "-", stdin="\n".join(keys).encode(), endpoint=s3_proxy.endpoint)
+    assert b"s3_delete_objects_unsupported" in out.stderr and b"one request each" in out.stderr
+    assert len([r for r in s3_proxy.requests if r.method == "DELETE"]) == 5
+    assert s3.list_keys(prefix) == [f"{prefix}/f/keep"]
+    # a refused batch (here: the server says the caller may not) fails naming code and message
+    s3_proxy.clear()
+    s3_proxy.fail(None, status=403, code="AccessDenied", method="POST", path=r"[?&]delete")
+    out = tool(s3, uri, "remove_many", "-", stdin=b"f/keep", endpoint=s3_proxy.endpoint, check=False)
+    assert out.returncode == 2 and b"AccessDenied" in out.stderr and b"remove_many" in out.stderr
+    assert s3.list_keys(prefix) == [f"{prefix}/f/keep"]
 
 
 def test_listings_follow_continuation_tokens(s3, s3_proxy, prefix):

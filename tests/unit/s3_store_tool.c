@@ -6,6 +6,7 @@
  *   s3_store_tool URI put KEY FILE            put_if_absent KEY FILE
  *   s3_store_tool URI get KEY                 get_range KEY OFFSET LEN
  *   s3_store_tool URI head KEY                remove KEY
+ *   s3_store_tool URI remove_many FILE        (keys, one per line; "-" is stdin)
  *   s3_store_tool URI list PREFIX [-r]        (lines "key<TAB>size" or "key<TAB>prefix")
  *   s3_store_tool URI write KEY FILE [CHUNK]  (a write stream, CHUNK bytes per write)
  *   s3_store_tool URI write_abort KEY FILE    (writes FILE, then aborts)
@@ -150,6 +151,33 @@ done:
     return rc;
 }
 
+/* Deletes the keys listed in FILE (one per line) with sl_object_store_remove_many. */
+static int cmd_remove_many(struct sl_object_store *s, const char *path, struct sl_buf *text,
+                           struct sl_error *err)
+{
+    const char **keys = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (read_input(path, text) != 0 || sl_buf_putc(text, '\0') != SL_OK)
+        return sl_error_set(err, SL_EIO, "cannot read %s", path);
+    keys = malloc((text->len + 1) * sizeof(*keys));
+    if (keys == NULL)
+        return sl_error_set(err, SL_ENOMEM, "out of memory");
+    for (char *line = text->data; line < text->data + text->len - 1;) {
+        char *end = strchr(line, '\n');
+        if (end == NULL)
+            end = text->data + text->len - 1;
+        *end = '\0';
+        if (end > line)
+            keys[n++] = line;
+        line = end + 1;
+    }
+    rc = sl_object_store_remove_many(s, keys, n, err);
+    free(keys);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct sl_object_store s = {0};
@@ -198,6 +226,8 @@ int main(int argc, char **argv)
             printf("%llu\n", (unsigned long long)size);
     } else if (strcmp(cmd, "remove") == 0 && argc == 4) {
         rc = s.remove(s.ctx, argv[3], &err);
+    } else if (strcmp(cmd, "remove_many") == 0 && argc == 4) {
+        rc = cmd_remove_many(&s, argv[3], &buf, &err);
     } else if (strcmp(cmd, "list") == 0 && (argc == 4 || argc == 5)) {
         struct sl_object_listing listing = {0};
         rc = s.list(s.ctx, argv[3], argc == 5 && strcmp(argv[4], "-r") == 0, &listing, &err);

@@ -999,7 +999,50 @@ static void test_civil_from_unix_days_matches_a_day_by_day_walk(void)
     CHECK(sl_floor_div(-7, 2) == -4 && sl_floor_div(7, 2) == 3 && sl_floor_div(-8, 2) == -4);
 }
 
-UNIT_TESTS(UNIT_TEST(test_civil_from_unix_days_matches_a_day_by_day_walk), UNIT_TEST(test_buf_append_keeps_nul_terminated_text),
+static void test_crc32c_vectors_and_hardware_matches_tables(void)
+{
+    unsigned char zeros[32] = {0}, ones[32], inc[32], dec[32];
+    for (int i = 0; i < 32; i++) {
+        ones[i] = 0xff;
+        inc[i] = (unsigned char)i;
+        dec[i] = (unsigned char)(31 - i);
+    }
+    /* RFC 3720 B.4 and the customary check value */
+    CHECK(sl_crc32c(0, "123456789", 9) == 0xE3069283u);
+    CHECK(sl_crc32c(0, zeros, 32) == 0x8A9136AAu);
+    CHECK(sl_crc32c(0, ones, 32) == 0x62A8AB43u);
+    CHECK(sl_crc32c(0, inc, 32) == 0x46DD794Eu);
+    CHECK(sl_crc32c(0, dec, 32) == 0x113FDB5Cu);
+    CHECK(sl_crc32c(0, "", 0) == 0);
+    CHECK(sl_crc32c_portable(0, "123456789", 9) == 0xE3069283u);
+
+    /* lengths and alignments around the 8-byte and 3 x 4096-byte strides,
+     * in one call and continued over two calls */
+    size_t cap = 3 * 4096 * 3 + 64;
+    unsigned char *data = malloc(cap);
+    REQUIRE(data != NULL);
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    for (size_t i = 0; i < cap; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        data[i] = (unsigned char)x;
+    }
+    size_t lens[] = {0, 1, 7, 8, 9, 63, 4096, 12287, 12288, 12289, 24576 + 5, 3 * 4096 * 3};
+    for (size_t off = 0; off < 9; off++) {
+        for (size_t k = 0; k < SL_ARRAY_LEN(lens); k++) {
+            size_t len = lens[k];
+            uint32_t want = sl_crc32c_portable(0, data + off, len);
+            CHECK(sl_crc32c(0, data + off, len) == want);
+            size_t half = len / 3;
+            CHECK(sl_crc32c(sl_crc32c(0, data + off, half), data + off + half, len - half) == want);
+            CHECK(sl_crc32c_portable(sl_crc32c_portable(0, data + off, half), data + off + half,
+                                     len - half) == want);
+        }
+    }
+    free(data);
+}
+
+UNIT_TESTS(UNIT_TEST(test_crc32c_vectors_and_hardware_matches_tables),
+           UNIT_TEST(test_civil_from_unix_days_matches_a_day_by_day_walk), UNIT_TEST(test_buf_append_keeps_nul_terminated_text),
            UNIT_TEST(test_buf_grows_over_many_appends), UNIT_TEST(test_buf_max_limit),
            UNIT_TEST(test_buf_unlimited_max_regression), UNIT_TEST(test_buf_printf),
            UNIT_TEST(test_buf_reset_keeps_memory), UNIT_TEST(test_buf_detach),

@@ -269,6 +269,19 @@ static void test_local_missing_keys_are_not_found(void)
     /* removing what is not there is success */
     CHECK(s.remove(s.ctx, "nope", &err) == SL_OK);
     CHECK(s.remove(s.ctx, "other/dir/nope", &err) == SL_OK);
+    /* remove_many: the local backend has none, the helper removes one by one */
+    CHECK(s.remove_many == NULL);
+    CHECK(s.put(s.ctx, "m/1", "1", 1, &err) == SL_OK && s.put(s.ctx, "m/2", "2", 1, &err) == SL_OK);
+    CHECK(s.put(s.ctx, "m/3", "3", 1, &err) == SL_OK);
+    const char *doomed[] = {"m/1", "m/missing", "m/3"};
+    CHECK(sl_object_store_remove_many(&s, doomed, 3, &err) == SL_OK);
+    CHECK(s.head(s.ctx, "m/1", &size, &err) == SL_ENOTFOUND);
+    CHECK(s.head(s.ctx, "m/3", &size, &err) == SL_ENOTFOUND);
+    CHECK(object_is(&s, "m/2", "2"));
+    const char *bad[] = {"m/2", "../x"};
+    CHECK(sl_object_store_remove_many(&s, bad, 2, &err) == SL_EINVAL);
+    CHECK(strstr(err.message, "../x") != NULL);
+    CHECK(sl_object_store_remove_many(&s, NULL, 0, &err) == SL_OK);
     sl_object_store_close(&s);
     sl_buf_free(&buf);
     remove_root(&root);

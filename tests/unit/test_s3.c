@@ -700,6 +700,30 @@ static void test_xml_error_and_upload_id(void)
     CHECK(id == NULL);
 }
 
+static void test_xml_delete_result(void)
+{
+    struct sl_s3_delete_result r;
+    struct sl_error err = {0};
+    const char *quiet = "<?xml version=\"1.0\"?><DeleteResult xmlns=\"http://s3.amazonaws.com/"
+                        "doc/2006-03-01/\"></DeleteResult>";
+    REQUIRE(sl_s3_xml_parse_delete_result(quiet, strlen(quiet), &r, &err) == SL_OK);
+    CHECK(r.failed == 0 && r.key[0] == '\0' && r.code[0] == '\0');
+    const char *mixed = "<DeleteResult><Deleted><Key>a</Key></Deleted>"
+                        "<Error><Key>p/b&amp;c</Key><Code>AccessDenied</Code>"
+                        "<Message>Access\nDenied</Message></Error>"
+                        "<Error><Key>d</Key><Code>InternalError</Code><Message>x</Message></Error>"
+                        "</DeleteResult>";
+    REQUIRE(sl_s3_xml_parse_delete_result(mixed, strlen(mixed), &r, &err) == SL_OK);
+    CHECK_INT(r.failed, 2);
+    CHECK_STR(r.key, "p/b&c"); /* the first error's fields */
+    CHECK_STR(r.code, "AccessDenied");
+    CHECK_STR(r.message, "Access Denied");
+    const char *other = "<Error><Code>NotImplemented</Code></Error>";
+    CHECK(sl_s3_xml_parse_delete_result(other, strlen(other), &r, &err) == SL_EPROTO);
+    CHECK(strstr(err.message, "DeleteResult") != NULL);
+    CHECK(sl_s3_xml_parse_delete_result("<DeleteResult><Error>", 21, &r, &err) == SL_EPROTO);
+}
+
 static int count_end(void *arg, const char *const *path, int depth, const char *text,
                      size_t text_len)
 {
@@ -784,6 +808,9 @@ static void test_retry_decisions(void)
     CHECK(sl_s3_retriable(SL_S3_TRANSPORT_OK, 429, ""));
     CHECK(sl_s3_retriable(SL_S3_TRANSPORT_OK, 400, "RequestTimeout"));
     CHECK(sl_s3_retriable(SL_S3_TRANSPORT_OK, 409, "ConditionalRequestConflict"));
+    CHECK(sl_s3_retriable(SL_S3_TRANSPORT_OK, 400, "BadDigest"));
+    CHECK(sl_s3_retriable(SL_S3_TRANSPORT_OK, 400, "XAmzContentSHA256Mismatch"));
+    CHECK(!sl_s3_retriable(SL_S3_TRANSPORT_OK, 400, "InvalidRequest"));
     CHECK(!sl_s3_retriable(SL_S3_TRANSPORT_OK, 501, "NotImplemented"));
     CHECK(!sl_s3_retriable(SL_S3_TRANSPORT_OK, 200, ""));
     CHECK(!sl_s3_retriable(SL_S3_TRANSPORT_OK, 403, "AccessDenied"));
@@ -826,7 +853,7 @@ static void test_backoff_grows_with_jitter_and_is_bounded(void)
     CHECK(!sl_s3_retry_allowed(&none, 0, sl_s3_backoff_ms(&none, 1, 0)));
 }
 
-UNIT_TESTS(UNIT_TEST(test_sigv4_aws_test_suite), UNIT_TEST(test_sigv4_s3_get_object_example),
+UNIT_TESTS(UNIT_TEST(test_xml_delete_result), UNIT_TEST(test_sigv4_aws_test_suite), UNIT_TEST(test_sigv4_s3_get_object_example),
            UNIT_TEST(test_sigv4_a_wrong_secret_changes_the_signature),
            UNIT_TEST(test_sigv4_s3_paths_are_not_normalized), UNIT_TEST(test_sigv4_helpers),
            UNIT_TEST(test_ini_lookup), UNIT_TEST(test_endpoint_and_uri_parsing),
