@@ -9,6 +9,9 @@ database per test, and helpers that run `sluice tail`.
               .run() to completion, .changes() with --max-changes
   s3          session S3-compatible server (versitygw checking SigV4; s3server.py)
   s3_proxy    a fault-injecting proxy in front of `s3` per test (s3proxy.py)
+  lake        a lake root for `sluice apply`, once on local disk and once on
+              `s3` (parametrized; lake.py), cleaned up after the test
+  hudi_spark  the session's Spark + Hudi 0.15 (with s3a:// to `s3`)
 
 The binary is $SLUICE_BIN (default build/sluice). On a failure the server
 logs are copied to /tmp/sluice-test-logs/ and sluice's stderr is attached
@@ -249,14 +252,18 @@ def replica_sluice(request, replica_db, tmp_path):
 
 # ---------------------------------------------------------------- Spark + Hudi
 @pytest.fixture(scope="session")
-def hudi_spark(tmp_path_factory):
+def hudi_spark(tmp_path_factory, s3):
     """The one SparkSession of the test run (local[2], UTC, no UI) with the
     Apache Hudi 0.15.0 Spark bundle, Kryo and Hudi's SQL extension and catalog
     (hudi_oracles.spark_session). Every Spark test uses it, so one JVM starts per
-    pytest run; other Hudi bundles run in their own JVM (spark_bundle_run)."""
+    pytest run; other Hudi bundles run in their own JVM (spark_bundle_run).
+    It also has the s3a jars and fs.s3a.* settings for the session's `s3`
+    server (a JVM's classpath is fixed at start, so this is the only moment to
+    add them), so it reads s3a://<s3.bucket>/... too."""
     import hudi_oracles
     try:
-        session = hudi_oracles.spark_session(warehouse=tmp_path_factory.mktemp("spark-warehouse"))
+        session = hudi_oracles.spark_session(warehouse=tmp_path_factory.mktemp("spark-warehouse"),
+                                             s3=s3)
     except Exception as e:  # noqa: BLE001 - any start-up failure is the same message
         pytest.fail(f"Spark with the Hudi bundle did not start: {e}")
     yield session
@@ -310,3 +317,21 @@ def s3_proxy(s3):
     proxy = S3FaultProxy(s3.endpoint).start()
     yield proxy
     proxy.close()
+
+
+# ---------------------------------------------------------------- lakes
+@pytest.fixture(params=["local", "s3"])
+def lake(request, tmp_path):
+    """A lake root (lake.Lake) for `sluice apply --lake`: tmp_path/lake on local
+    disk, or a key prefix of this test's own on the session's `s3` server
+    (deleted after the test). Tests taking it run once per kind; their ids end
+    in [local] / [s3]. lake.uri, lake.env, lake.table(schema, name)."""
+    from lake import Lake, prefix_for
+    if request.param == "local":
+        yield Lake("local", str(tmp_path / "lake"))
+        return
+    server = request.getfixturevalue("s3")
+    root = Lake("s3", prefix_for(request.node.name), server)
+    yield root
+    if server.running():
+        root.cleanup()

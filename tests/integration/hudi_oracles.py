@@ -34,8 +34,9 @@ in s3server.py); spark_session(s3=...) and spark_bundle_run(s3=...) add the
 hadoop-aws 3.3.4 + AWS SDK bundle 1.12.262 jars (also from install-deps.sh) and
 the fs.s3a.* settings for an S3-compatible endpoint, so Spark reads and writes
 s3a://bucket/path. Without s3 nothing changes. The pytest session's Spark
-(fixture hudi_spark) has no s3a jars; S3 reads by Spark go through
-spark_bundle_run(..., bundle=DEFAULT_BUNDLE, s3=...), one extra JVM per call.
+(fixture hudi_spark) is started with s3=<the session's S3 server>, so it reads
+s3a://<bucket>/... itself; spark_bundle_run(..., s3=...) is for other bundles
+or other endpoints (one extra JVM per call).
 Run as a script, this module is the child process of spark_bundle_run.
 """
 

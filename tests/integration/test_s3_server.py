@@ -574,9 +574,10 @@ def test_hudirs_reads_table_on_s3(s3, s3_table):
 
 @pytest.mark.timeout(600)
 def test_spark_reads_and_writes_s3a(s3, s3_table):
-    """Spark + Hudi 0.15.0 with hadoop-aws in a second JVM (spark_bundle_run: the
-    session's hudi_spark JVM has no s3a jars): reads the uploaded table through
-    s3a://, writes a new table there; hudi-rs reads what Spark wrote."""
+    """Spark + Hudi 0.15.0 with hadoop-aws in a second JVM of its own
+    (spark_bundle_run, started from nothing but the jars and s3 settings):
+    reads the uploaded table through s3a://, writes a new table there; hudi-rs
+    reads what Spark wrote."""
     local, prefix = s3_table
     written = f"spark-{uuid.uuid4().hex[:8]}/people"
     rows = [{"id": 1, "name": "Ada", "ts": 10}, {"id": 2, "name": "Grace", "ts": 20}]
