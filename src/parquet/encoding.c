@@ -396,7 +396,7 @@ int sl_parquet_plain_encode_bytes(const uint32_t *offsets, const uint8_t *data,
                                   const uint8_t *valid, size_t nrows, struct sl_buf *out,
                                   struct sl_error *err)
 {
-    size_t total;
+    size_t total = 0;
     uint8_t *dst;
     int rc = bytes_total(offsets, valid, nrows, &total, "PLAIN BYTE_ARRAY", err);
 

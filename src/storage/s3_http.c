@@ -619,6 +619,27 @@ static void last_outcome(const struct s3_response *resp, CURLcode cc, const char
              resp->request_id[0] != '\0' ? ")" : "");
 }
 
+/* A certificate the client refused is a setting to change, not a network
+ * fault: say which CA store was used and how to name another. */
+static int tls_error(const struct s3_client *c, const char *what, CURLcode cc,
+                     const char *outcome, struct sl_error *err)
+{
+    const struct sl_s3_config *cfg = c->config;
+    if (cc == CURLE_SSL_CACERT_BADFILE)
+        return sl_error_set(err, SL_ECONFIG,
+                            "%s at %s: %s; AWS_CA_BUNDLE (or ca_bundle in the AWS profile) must "
+                            "name a readable file of PEM certificates",
+                            what, cfg->endpoint_url, outcome);
+    return sl_error_set(err, SL_ECONFIG,
+                        "%s at %s: %s; the server's certificate was checked against %s%s%s: if a "
+                        "private CA signed it, set AWS_CA_BUNDLE (or ca_bundle in the AWS profile) "
+                        "to that CA's PEM file; the certificate must also name the endpoint's host",
+                        what, cfg->endpoint_url, outcome,
+                        cfg->ca_bundle != NULL ? "the CA bundle \"" : "the system CA store",
+                        cfg->ca_bundle != NULL ? cfg->ca_bundle : "",
+                        cfg->ca_bundle != NULL ? "\"" : "");
+}
+
 static void sleep_ms(int64_t ms)
 {
     struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
@@ -710,6 +731,9 @@ int s3_request_run(struct s3_client *c, const struct s3_request *req, struct s3_
             !sl_s3_retriable(transport, resp->status, resp->error.code))
             return SL_OK;
         last_outcome(resp, cc, errbuf, outcome, sizeof(outcome));
+        if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+            cc == CURLE_SSL_ISSUER_ERROR)
+            return tls_error(c, what, cc, outcome, err);
         if (transport == SL_S3_TRANSPORT_FATAL)
             return sl_error_set(err, SL_ECONN, "%s at %s: %s", what, c->config->endpoint_url,
                                 outcome);
@@ -726,9 +750,10 @@ int s3_request_run(struct s3_client *c, const struct s3_request *req, struct s3_
         int64_t elapsed = sl_clock_monotonic_ms() - started;
         if (!sl_s3_retry_allowed(&c->policy, elapsed, delay)) {
             rc = sl_error_set(err, transport == SL_S3_TRANSPORT_OK ? SL_EPEER : SL_ECONN,
-                              "%s: gave up after %d attempt%s in %.1f s (retry limit %.0f s, "
-                              "SLUICE_S3_RETRY_MAX_SECONDS); last: %s",
-                              what, attempt, attempt == 1 ? "" : "s", (double)elapsed / 1000.0,
+                              "%s at %s: gave up after %d attempt%s in %.1f s (retry limit "
+                              "%.0f s, SLUICE_S3_RETRY_MAX_SECONDS); last: %s",
+                              what, c->config->endpoint_url, attempt, attempt == 1 ? "" : "s",
+                              (double)elapsed / 1000.0,
                               (double)c->policy.max_total_ms / 1000.0, outcome);
             if (err != NULL)
                 err->retriable = true;

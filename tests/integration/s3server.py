@@ -12,10 +12,22 @@ versitygw checks AWS Signature Version 4 on every request (a wrong secret is
 access key id is 404 XAdminUserNotFound, not AWS's 403 InvalidAccessKeyId), and
 supports conditional puts (If-None-Match: * -> 412 PreconditionFailed on an
 existing key, also on CompleteMultipartUpload), ranged GETs, ListObjectsV2 with
-continuation tokens and delimiters, DeleteObject(s), multipart uploads. Path-style
-addressing only (http://127.0.0.1:PORT/bucket/key). HTTP keep-alive is on
-(--keep-alive; versitygw's default closes every connection). It has no fault
-injection of its own: put an s3proxy.S3FaultProxy in front of it.
+continuation tokens and delimiters, DeleteObject(s), multipart uploads. HTTP
+keep-alive is on (--keep-alive; versitygw's default closes every connection).
+It has no fault injection of its own: put an s3proxy.S3FaultProxy in front of it.
+
+By default it serves plain http with path-style addressing
+(http://127.0.0.1:PORT/bucket/key). Options:
+  tls=make_tls_files(...)     https with a certificate from a throwaway CA
+                              (env() and boto3_client() then trust that CA;
+                              hudirs_storage_options() and spark_options() do not)
+  virtual_domain="localhost"  virtual-hosted buckets too: Host bucket.localhost:PORT
+                              (curl resolves every *.localhost name to loopback by
+                              itself, so no DNS is needed; Python's resolver does not)
+  endpoint_host="localhost"   the host name in `endpoint` (default 127.0.0.1)
+  debug_log=True              versitygw --log-level debug: every request's URL and
+                              headers (Host, X-Amz-Content-Sha256, ...; the
+                              signature masked) in the log: request_headers_since()
 
 The binary comes from scripts/install-deps.sh ($SLUICE_VERSITYGW overrides;
 else /var/cache/sluice/go/bin/versitygw, ~/.cache/sluice/go/bin/versitygw,
@@ -26,13 +38,16 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 
 VERSITYGW_VERSION = "v1.8.0"
 DEFAULT_REGION = "us-east-1"
@@ -59,6 +74,58 @@ def versitygw_bin() -> str:
     raise S3ServerError(f"versitygw not found (looked at {', '.join(candidates)}): run scripts/install-deps.sh")
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files of a throwaway CA and of one server certificate it signed."""
+    ca_cert: str
+    cert: str
+    key: str
+    dns_names: tuple[str, ...]
+    ip_addresses: tuple[str, ...]
+
+
+def make_tls_files(directory: str, dns_names=("localhost",), ip_addresses=("127.0.0.1",),
+                   days: int = 2) -> TlsFiles:
+    """Makes a CA and a server certificate for dns_names and ip_addresses (the
+    subjectAltNames; TLS clients match host names against these only) in
+    directory, with the openssl CLI. EC P-256 keys: quick to make."""
+    os.makedirs(directory, exist_ok=True)
+    path = {name: os.path.join(directory, name)
+            for name in ("ca.pem", "ca.key", "server.pem", "server.key", "server.csr", "server.ext")}
+    sans = [f"DNS:{n}" for n in dns_names] + [f"IP:{a}" for a in ip_addresses]
+    if not sans:
+        raise ValueError("a server certificate needs at least one name or address")
+    with open(path["server.ext"], "w") as f:
+        f.write(f"subjectAltName={','.join(sans)}\n"
+                "basicConstraints=critical,CA:FALSE\n"
+                "keyUsage=critical,digitalSignature\n"
+                "extendedKeyUsage=serverAuth\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    steps = [
+        ["openssl", "req", "-x509", *ec, "-keyout", path["ca.key"], "-out", path["ca.pem"],
+         "-days", str(days), "-subj", "/CN=sluice test CA",
+         "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        ["openssl", "req", *ec, "-keyout", path["server.key"], "-out", path["server.csr"],
+         "-subj", f"/CN={(list(dns_names) + list(ip_addresses))[0]}"],
+        ["openssl", "x509", "-req", "-in", path["server.csr"], "-CA", path["ca.pem"], "-CAkey", path["ca.key"],
+         "-set_serial", str(int.from_bytes(secrets.token_bytes(8), "big")), "-days", str(days),
+         "-extfile", path["server.ext"], "-out", path["server.pem"]],
+    ]
+    for argv in steps:
+        try:
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        except FileNotFoundError:
+            raise S3ServerError("the openssl command is needed to make test certificates") from None
+        if result.returncode != 0:
+            raise S3ServerError(f"{' '.join(argv[:3])} failed: {result.stderr.strip()}")
+    return TlsFiles(ca_cert=path["ca.pem"], cert=path["server.pem"], key=path["server.key"],
+                    dns_names=tuple(dns_names), ip_addresses=tuple(ip_addresses))
+
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+DEBUG_HEADER_LINE = re.compile(r"^│\s*([A-Za-z0-9-]+)\s*:\s(.*?)\s*│$")
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
@@ -68,19 +135,26 @@ def free_port(host: str = "127.0.0.1") -> int:
 class S3Server:
     """A running (after start()) versitygw with one identity and one bucket.
 
-    Attributes: endpoint ("http://127.0.0.1:PORT"), host, port, region,
-    access_key, secret_key, bucket, root (temp dir), logfile.
+    Attributes: endpoint ("http://127.0.0.1:PORT"; https with tls), host, port,
+    region, access_key, secret_key, bucket, root (temp dir), logfile, tls,
+    virtual_domain, endpoint_host.
     """
 
     def __init__(self, name: str = "s3", bucket: str = "sluice-test", region: str = DEFAULT_REGION,
-                 access_key: str | None = None, secret_key: str | None = None):
+                 access_key: str | None = None, secret_key: str | None = None,
+                 tls: TlsFiles | None = None, virtual_domain: str | None = None,
+                 endpoint_host: str | None = None, debug_log: bool = False):
         self.name = name
+        self.tls = tls
+        self.virtual_domain = virtual_domain
+        self.debug_log = debug_log
         self.bucket = bucket
         self.region = region
         # AWS-shaped keys: 20 upper-case alphanumerics, 40 characters of secret
         self.access_key = access_key or "AKIA" + secrets.token_hex(8).upper()
         self.secret_key = secret_key or secrets.token_urlsafe(30)[:40]
         self.host = "127.0.0.1"
+        self.endpoint_host = endpoint_host or self.host
         self.port: int | None = None
         self.root: str | None = None
         self.proc: subprocess.Popen | None = None
@@ -88,8 +162,17 @@ class S3Server:
 
     # ------------------------------------------------------------ paths, URLs
     @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
     def endpoint(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self.url()
+
+    def url(self, host: str | None = None) -> str:
+        """The endpoint URL with another host name for the same listener, e.g.
+        "localhost" or "other.localhost" (curl takes any *.localhost as loopback)."""
+        return f"{self.scheme}://{host or self.endpoint_host}:{self.port}"
 
     @property
     def datadir(self) -> str:
@@ -153,8 +236,14 @@ class S3Server:
         env["ROOT_ACCESS_KEY_ID"] = self.access_key
         env["ROOT_SECRET_ACCESS_KEY"] = self.secret_key  # not on the command line (ps)
         argv = [binary, "--port", f"{self.host}:{self.port}", "--region", self.region,
-                "--keep-alive",
-                "posix", "--sidecar", self.metadir, self.datadir]
+                "--keep-alive"]
+        if self.tls:  # absolute paths: versitygw changes its working directory
+            argv += ["--cert", os.path.abspath(self.tls.cert), "--key", os.path.abspath(self.tls.key)]
+        if self.virtual_domain:
+            argv += ["--virtual-domain", self.virtual_domain]
+        if self.debug_log:
+            argv += ["--log-level", "debug"]
+        argv += ["posix", "--sidecar", self.metadir, self.datadir]
         with open(self.logfile, "ab") as log:
             log.write(f"==== {time.strftime('%Y-%m-%d %H:%M:%S')} start: {' '.join(argv)}\n".encode())
             log.flush()
@@ -172,8 +261,15 @@ class S3Server:
         raise S3ServerError(f"versitygw did not answer on {self.endpoint} within {timeout} s:\n{self.log_tail()}")
 
     def _answers(self) -> bool:
-        """Any HTTP response (an unsigned GET / is 403) means it serves S3."""
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=1)
+        """Any HTTP response (an unsigned GET / is 403) means it serves S3. The
+        certificate is not checked here: clients do that."""
+        if self.tls:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            conn = http.client.HTTPSConnection(self.host, self.port, timeout=1, context=context)
+        else:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=1)
         try:
             conn.request("GET", "/")
             conn.getresponse().read()
@@ -227,6 +323,40 @@ class S3Server:
         shutil.copyfile(self.logfile, dest)
         return dest
 
+    def log_size(self) -> int:
+        """The log's length now: a mark for log_since()."""
+        try:
+            return os.path.getsize(self.logfile)
+        except (OSError, TypeError):
+            return 0
+
+    def log_since(self, mark: int) -> str:
+        """The log written after log_size() returned mark, colours removed."""
+        with open(self.logfile, "rb") as f:
+            f.seek(mark)
+            return ANSI_ESCAPE.sub("", f.read().decode("utf-8", "replace"))
+
+    def request_headers_since(self, mark: int, name: str) -> list[str]:
+        """With debug_log: the values of request header `name` (case-insensitive)
+        of every request logged after mark, in log order. versitygw prints one
+        header per line (a box per request, lines of parallel requests may
+        interleave), so values are found line by line, not per request."""
+        if not self.debug_log:
+            raise S3ServerError("request headers are logged only with debug_log=True")
+        values = []
+        for line in self.log_since(mark).splitlines():
+            m = DEBUG_HEADER_LINE.match(line.strip())
+            if m and m.group(1).lower() == name.lower():
+                values.append(m.group(2))
+        return values
+
+    def request_urls_since(self, mark: int) -> list[str]:
+        """With debug_log: the URL of every request logged after mark, as the
+        client sent it (virtual-hosted: the bucket is in the host name)."""
+        if not self.debug_log:
+            raise S3ServerError("request URLs are logged only with debug_log=True")
+        return re.findall(r"^\[URL\]: (\S+)$", self.log_since(mark), re.MULTILINE)
+
     def log_tail(self, nbytes: int = 4000) -> str:
         try:
             with open(self.logfile, "rb") as f:
@@ -248,10 +378,10 @@ class S3Server:
         """The AWS_* variables an S3 client (sluice, the AWS CLI, boto3, hudi-rs'
         object_store) reads to reach this server: keys, region, endpoint. Plain
         http is allowed because the endpoint URL says http:// (and, for
-        object_store, AWS_ALLOW_HTTP=true). Files and instance metadata are
-        switched off so nothing from the machine leaks in. `endpoint`: another
-        URL, e.g. an S3FaultProxy's."""
-        return {
+        object_store, AWS_ALLOW_HTTP=true); with tls, AWS_CA_BUNDLE names the
+        test CA. Files and instance metadata are switched off so nothing from
+        the machine leaks in. `endpoint`: another URL, e.g. an S3FaultProxy's."""
+        env = {
             "AWS_ACCESS_KEY_ID": self.access_key,
             "AWS_SECRET_ACCESS_KEY": self.secret_key,
             "AWS_REGION": self.region,
@@ -262,11 +392,15 @@ class S3Server:
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         }
+        if self.tls:
+            env["AWS_CA_BUNDLE"] = self.tls.ca_cert
+        return env
 
     def boto3_client(self, endpoint: str | None = None, access_key: str | None = None,
                      secret_key: str | None = None, max_attempts: int = 1, **config):
         """A boto3 S3 client for this server: path-style, SigV4, max_attempts
-        attempts in all (default 1: no retries, tests see every error).
+        attempts in all (default 1: no retries, tests see every error), the
+        certificate checked against the test CA with tls.
         endpoint: another URL (an S3FaultProxy's); keyword args go to
         botocore's Config (e.g. read_timeout)."""
         import boto3
@@ -276,7 +410,8 @@ class S3Server:
         return boto3.session.Session().client(
             "s3", endpoint_url=endpoint or self.endpoint, region_name=self.region,
             aws_access_key_id=access_key or self.access_key,
-            aws_secret_access_key=secret_key or self.secret_key, config=cfg)
+            aws_secret_access_key=secret_key or self.secret_key, config=cfg,
+            verify=self.tls.ca_cert if self.tls else None)
 
     def hudirs_storage_options(self, endpoint: str | None = None) -> dict:
         """hudi-rs (object_store) storage options for hudi_oracles.hudirs_*."""
