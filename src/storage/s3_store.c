@@ -344,6 +344,7 @@ done:
 static int s3_remove_many(void *ctx, const char *const *keys, size_t count, struct sl_error *err)
 {
     struct s3_store *s = ctx;
+    bool prefix_carried = xml_can_carry(s->config.prefix);
     size_t batch_start = 0;
     int rc = SL_OK;
 
@@ -357,7 +358,7 @@ static int s3_remove_many(void *ctx, const char *const *keys, size_t count, stru
         const char *batch[DELETE_BATCH];
         size_t n = 0, i = batch_start;
         for (; i < count && n < DELETE_BATCH; i++) {
-            if (xml_can_carry(keys[i]) && xml_can_carry(s->config.prefix))
+            if (prefix_carried && xml_can_carry(keys[i]))
                 batch[n++] = keys[i];
             else if ((rc = s3_remove(s, keys[i], err)) != SL_OK)
                 return rc;
@@ -1027,16 +1028,8 @@ static int complete_upload(struct s3_writer *w, struct sl_error *err)
                                  "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
     for (int i = 0; i < w->parts && rc == SL_OK; i++) {
         rc = sl_buf_printf(&xml, "<Part><PartNumber>%d</PartNumber><ETag>", i + 1);
-        for (const char *e = w->receipts[i].etag; *e != '\0' && rc == SL_OK; e++) {
-            if (*e == '&')
-                rc = sl_buf_append_str(&xml, "&amp;");
-            else if (*e == '<')
-                rc = sl_buf_append_str(&xml, "&lt;");
-            else if (*e == '>')
-                rc = sl_buf_append_str(&xml, "&gt;");
-            else
-                rc = sl_buf_putc(&xml, *e);
-        }
+        if (rc == SL_OK)
+            xml_text(&xml, w->receipts[i].etag, &rc); /* ETags are quoted: "..." */
         if (rc == SL_OK)
             rc = sl_buf_append_str(&xml, "</ETag>");
         if (rc == SL_OK && w->receipts[i].crc32c[0] != '\0')
