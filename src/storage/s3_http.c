@@ -737,6 +737,13 @@ int s3_request_run(struct s3_client *c, const struct s3_request *req, struct s3_
         if (transport == SL_S3_TRANSPORT_FATAL)
             return sl_error_set(err, SL_ECONN, "%s at %s: %s", what, c->config->endpoint_url,
                                 outcome);
+        /* OpenSSL's answer when the first bytes back are not TLS: a plain
+         * http server behind an https:// endpoint, which no retry mends */
+        if (cc == CURLE_SSL_CONNECT_ERROR && strstr(outcome, "wrong version number") != NULL)
+            return sl_error_set(err, SL_ECONFIG,
+                                "%s at %s: %s; the server does not speak TLS there: if it is plain "
+                                "http, write the endpoint as http://",
+                                what, c->config->endpoint_url, outcome);
 
         /* worth another attempt, if time allows */
         if (mutating)

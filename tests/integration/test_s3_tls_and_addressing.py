@@ -236,6 +236,26 @@ def test_https_certificate_for_another_host_name_is_refused(https_s3, prefix):
     assert f"at {wrong}:" in err, err
 
 
+def test_a_wrong_scheme_fails_with_a_hint_or_within_the_retry_limit(https_s3, vhost_s3, prefix):
+    """https:// to a plain http server is a setting to change: refused at once
+    naming the endpoint and the fix. http:// to a TLS server looks like a
+    server that answers nothing, which is retried, so the retry limit ends it
+    and the message names the endpoint."""
+    tls_endpoint_as_http = https_s3.endpoint.replace("https://", "http://")
+    plain_endpoint_as_https = vhost_s3.endpoint.replace("http://", "https://")
+    started = time.monotonic()
+    refused = tool(vhost_s3.uri(prefix), "list", "", check=False,
+                   env=client_env(vhost_s3, plain_endpoint_as_https))
+    err = refused.stderr.decode()
+    assert refused.returncode == 2 and err.startswith("error: ECONFIG: "), err
+    assert f"at {plain_endpoint_as_https}:" in err and "write the endpoint as http://" in err, err
+    assert time.monotonic() - started < 20  # not retried for the 60 s window
+    gave_up = tool(https_s3.uri(prefix), "list", "", check=False,
+                   env=client_env(https_s3, tls_endpoint_as_http, SLUICE_S3_RETRY_MAX_SECONDS=2))
+    err = gave_up.stderr.decode()
+    assert gave_up.returncode == 2 and f"at {tls_endpoint_as_http}: gave up after" in err, err
+
+
 def test_https_unreadable_ca_bundle_is_reported_with_its_path(https_s3, prefix, tmp_path):
     missing = str(tmp_path / "no-such-ca.pem")
     refused = tool(https_s3.uri(prefix), "list", "", env=client_env(https_s3, AWS_CA_BUNDLE=missing), check=False)
