@@ -179,6 +179,33 @@ def test_https_apply_and_cat_round_trip_matches_local_disk(https_s3, prefix, tmp
     assert_round_trip_of_a_table(https_s3, env, f"{prefix}/lake", tmp_path)
 
 
+def test_hudi_rs_reads_a_table_sluice_wrote_over_https(https_s3, prefix, monkeypatch):
+    """The independent reader over the same TLS endpoint: hudi-rs (object_store,
+    rustls) trusts the test CA through SSL_CERT_FILE, and refuses the server
+    with the system's CAs, so the read really went over verified https."""
+    import json
+
+    import hudi_oracles as oracles
+    env = client_env(https_s3)
+    history, _ = random_history(seed=23, transactions=12)
+    applied = sluice("apply", "--lake", https_s3.uri(f"{prefix}/lake"), "--batch-rows", "10", env=env,
+                     stdin=history.text())
+    assert applied.returncode == 0, applied.stderr
+    table = https_s3.uri(f"{prefix}/lake/public/items")
+    cat = sluice("cat", table, env=env)
+    assert cat.returncode == 0, cat.stderr
+    want = sorted(json.loads(line)["id"] for line in cat.stdout.splitlines())
+    assert len(want) > 5
+    options = {k: v for k, v in https_s3.hudirs_storage_options().items() if k != "aws_allow_http"}
+    assert options["aws_endpoint"].startswith("https://")
+    monkeypatch.setenv("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+    with pytest.raises(Exception, match="error sending request"):  # rustls: unknown issuer
+        oracles.hudirs_snapshot(table, storage_options=options)
+    monkeypatch.setenv("SSL_CERT_FILE", https_s3.tls.ca_cert)
+    rows = oracles.hudirs_snapshot(table, storage_options=options, meta=False)
+    assert sorted(r["id"] for r in rows) == want
+
+
 def test_https_ca_bundle_from_the_aws_profile_and_aws_ca_bundle_overrides_it(https_s3, other_ca, prefix,
                                                                             tmp_path):
     uri = https_s3.uri(prefix)
