@@ -414,14 +414,19 @@ class S3Server:
             verify=self.tls.ca_cert if self.tls else None)
 
     def hudirs_storage_options(self, endpoint: str | None = None) -> dict:
-        """hudi-rs (object_store) storage options for hudi_oracles.hudirs_*."""
-        return {
-            "aws_endpoint": endpoint or self.endpoint,
-            "aws_allow_http": "true",
+        """hudi-rs (object_store) storage options for hudi_oracles.hudirs_*. Over
+        https hudi-rs checks the certificate against the CAs in $SSL_CERT_FILE
+        (rustls), not against AWS_CA_BUNDLE."""
+        endpoint = endpoint or self.endpoint
+        options = {
+            "aws_endpoint": endpoint,
             "aws_access_key_id": self.access_key,
             "aws_secret_access_key": self.secret_key,
             "aws_region": self.region,
         }
+        if endpoint.startswith("http://"):
+            options["aws_allow_http"] = "true"
+        return options
 
     def spark_options(self, endpoint: str | None = None) -> dict:
         """The s3 argument of hudi_oracles.spark_session / spark_bundle_run."""
