@@ -569,21 +569,20 @@ static CURLcode setup_handle(struct s3_client *c, CURL *h, const struct s3_reque
         SET(CURLOPT_CAINFO, cfg->ca_bundle);
     if (strcmp(req->method, "HEAD") == 0) {
         SET(CURLOPT_NOBODY, 1L);
-    } else if (strcmp(req->method, "PUT") == 0) {
-        SET(CURLOPT_UPLOAD, 1L);
+    } else if (strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0) {
+        /* bodies go through a read callback (also for POST, rather than
+         * POSTFIELDS), so a resend is seen in on_seek */
         SET(CURLOPT_READFUNCTION, on_upload);
         SET(CURLOPT_READDATA, t);
         SET(CURLOPT_SEEKFUNCTION, on_seek);
         SET(CURLOPT_SEEKDATA, t);
-        SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_len);
-    } else if (strcmp(req->method, "POST") == 0) {
-        /* a read callback rather than POSTFIELDS, so a resend is seen in on_seek */
-        SET(CURLOPT_POST, 1L);
-        SET(CURLOPT_READFUNCTION, on_upload);
-        SET(CURLOPT_READDATA, t);
-        SET(CURLOPT_SEEKFUNCTION, on_seek);
-        SET(CURLOPT_SEEKDATA, t);
-        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        if (strcmp(req->method, "PUT") == 0) {
+            SET(CURLOPT_UPLOAD, 1L);
+            SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_len);
+        } else {
+            SET(CURLOPT_POST, 1L);
+            SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        }
     } else if (strcmp(req->method, "GET") != 0) {
         SET(CURLOPT_CUSTOMREQUEST, req->method);
     }
